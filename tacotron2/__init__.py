@@ -1,0 +1,1 @@
+"""tacotron2 package."""
