@@ -37,3 +37,20 @@ def test_ddp_step_equals_single_process_step_on_combined_batch(tmp_path):
     for name, value in single.module.state_dict().items():
         assert not torch.equal(value, initial[name]), f"{name} did not move"
         torch.testing.assert_close(ddp_params[name], value, atol=1e-6, rtol=0)
+
+
+def test_torchrun_trains_tacotron2_from_the_cli(tmp_path):
+    import json
+
+    from checkpoints import load_tacotron2
+    from training_data import write_dataset
+    from test_training_models import TACOTRON2_TINY
+
+    listing = write_dataset(tmp_path, seconds=(0.3, 0.35, 0.3, 0.4))
+    out = tmp_path / "out"
+    result = torchrun(["-m", "training", "--model", "tacotron2", "-o", str(out), "-d", str(tmp_path),
+                       "--training-files", str(listing), "--validation-files", str(listing), "--epochs", "1",
+                       "-bs", "2", "--config-overrides", json.dumps(TACOTRON2_TINY), "--no-progress",
+                       "--no-tensorboard", "--device", "cpu"], tmp_path, timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert load_tacotron2(out / "checkpoint_Tacotron2_0.pt").config.n_mel_channels == 8
