@@ -177,3 +177,13 @@ def main(argv: Optional[Sequence[str]] = None, model: Optional[str] = None) -> i
                         format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     run(args)
     return 0
+
+
+def tacotron2_main() -> int:
+    """Console script ``tacotron2-train``."""
+    return main(model="tacotron2")
+
+
+def waveglow_main() -> int:
+    """Console script ``waveglow-train``."""
+    return main(model="waveglow")
