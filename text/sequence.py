@@ -28,7 +28,7 @@ from text.symbols import ARPABET_PREFIX, NEVER_EMITTED, SYMBOL_TO_ID, symbols
 _CURLY_RE = re.compile(r"(.*?)\{(.+?)\}(.*)")
 _SPACE_ID = SYMBOL_TO_ID[" "]
 
-CleanerNames = Union[Sequence[str], Tuple[str, ...]]
+CleanerNames = Sequence[str]
 
 
 class DroppedSymbolsWarning(UserWarning):

@@ -9,7 +9,7 @@ from the letter ``B``.
 Everything here is immutable: tuples and read-only mappings.
 """
 from types import MappingProxyType
-from typing import Mapping, Tuple
+from typing import FrozenSet, Mapping, Tuple
 
 PAD: str = "_"
 SPECIAL: str = "-"
@@ -51,4 +51,4 @@ SYMBOL_TO_ID: Mapping[str, int] = MappingProxyType(
 
 #: Symbols that exist in the table but that ``text_to_sequence`` never emits
 #: (NVIDIA's front end drops the padding symbol found in input text).
-NEVER_EMITTED: frozenset = frozenset({PAD})
+NEVER_EMITTED: FrozenSet[str] = frozenset({PAD})
