@@ -108,8 +108,12 @@ def _model_device(model: torch.nn.Module) -> torch.device:
 
 
 def _synthesize(model: torch.nn.Module, ids: List[int], seed: int,
-                max_decoder_steps: Optional[int]) -> Tuple[Tensor, Tensor, bool]:
-    """Mel ``(n_mels, T)`` and alignment ``(T, N)`` of one sentence, and whether it hit the limit."""
+                max_decoder_steps: Optional[int]) -> Tuple[Tensor, Tensor, int, bool]:
+    """Mel ``(n_mels, T)``, alignment ``(T, N)``, ``mel_length`` and whether the limit was hit.
+
+    ``T = max(1, mel_length)``: a gate that fires on the first step gives
+    ``mel_length == 0`` (DLE semantics); its one frame is still measured.
+    """
     device = _model_device(model)
     text = torch.tensor([ids], dtype=torch.long, device=device)
     lengths = torch.tensor([len(ids)], dtype=torch.long, device=device)
@@ -118,8 +122,10 @@ def _synthesize(model: torch.nn.Module, ids: List[int], seed: int,
         torch.manual_seed(seed)
         mel, mel_lengths, alignments, reached_limit = model.infer(
             text, lengths, max_decoder_steps=max_decoder_steps, return_reached_limit=True)
-    frames = max(1, int(mel_lengths[0]))  # a gate that fires at once still leaves one frame
-    return mel[0, :, :frames].float().cpu(), alignments[0, :frames].float().cpu(), bool(reached_limit[0])
+    length = int(mel_lengths[0])
+    frames = max(1, length)
+    return (mel[0, :, :frames].float().cpu(), alignments[0, :frames].float().cpu(), length,
+            bool(reached_limit[0]))
 
 
 def _reference_mel(path: PathLike, taco_stft: TacotronSTFT) -> Tuple[Tensor, int]:
@@ -136,14 +142,14 @@ def evaluate_sentence(model: torch.nn.Module, vocoder: Vocoder, text: str, refer
                       cleaner_names: Sequence[str] = ("english_cleaners",)) -> SentenceEvaluation:
     """Speak ``text`` once and compare it with ``reference_wav`` (see the module docstring)."""
     ids = text_to_sequence(text, tuple(cleaner_names))
-    mel, alignment, hit_limit = _synthesize(model, ids, seed, max_decoder_steps)
+    mel, alignment, mel_length, hit_limit = _synthesize(model, ids, seed, max_decoder_steps)
     with torch.no_grad():
         audio = vocoder(mel[None].to(_model_device(model)))
     ref_mel, n_ref = _reference_mel(reference_wav, taco_stft)
     ratio = duration_ratio(int(audio.shape[-1]), n_ref)
     monotonicity = alignment_monotonicity(alignment)
     return SentenceEvaluation(
-        text=text, reference=os.fspath(reference_wav), input_length=len(ids), mel_frames=mel.shape[1],
+        text=text, reference=os.fspath(reference_wav), input_length=len(ids), mel_frames=mel_length,
         stopped_by_itself=not hit_limit, monotonicity=monotonicity,
         monotonic=monotonicity >= criteria.min_monotonicity,
         reaches_end=alignment_reaches_end(alignment, len(ids), criteria.last_k),
@@ -161,8 +167,9 @@ def evaluate_voice(model: torch.nn.Module, vocoder: Vocoder, pairs: Sequence[Tup
     Args:
         model: a :class:`tacotron2.Tacotron2` (anything with its ``infer`` and
             ``config.n_mel_channels``), in eval mode.
-        vocoder: log mel ``(1, n_mels, T)`` -> audio; e.g. Griffin-Lim via
-            ``audio.mel_to_audio_griffin_lim`` or a WaveGlow's ``infer``.
+        vocoder: log mel ``(1, n_mels, T)`` -> audio, for any ``T >= 1``; e.g.
+            :class:`voice.vocoder.GriffinLimVocoder` or a WaveGlow's ``infer``.
+            Its output length is the utterance's duration.
         pairs: texts and the espeak-ng recordings of them.
         taco_stft: mel extractor for the references; default
             ``TacotronSTFT(n_mel_channels=model.config.n_mel_channels)``.
