@@ -1,6 +1,7 @@
 """WAV reading and writing with validation (float32 audio in ``[-1, 1]``)."""
 from __future__ import annotations
 
+import logging
 import os
 import struct
 import warnings
@@ -10,6 +11,8 @@ from typing import Optional, Union
 import numpy as np
 import torch
 from scipy.io import wavfile
+
+_LOG = logging.getLogger(__name__)
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -33,6 +36,10 @@ def _read_raw(path: Path) -> tuple[int, np.ndarray]:
         message = str(warning.message)
         if "EOF" in message or "prematurely" in message:
             raise ValueError(f"{path}: the WAV file is truncated or corrupt ({message})")
+        if "non-data" in message:
+            # Metadata chunks (LIST, PEAK, ...) that scipy skips carry no samples.
+            _LOG.debug("%s: %s", path, message)
+            continue
         warnings.warn(f"{path}: {message}", warning.category, stacklevel=3)
     return rate, data
 
