@@ -124,7 +124,8 @@ def _as_mono_float(audio: Union[torch.Tensor, np.ndarray]) -> np.ndarray:
 def save_wav(path: PathLike, audio: Union[torch.Tensor, np.ndarray], sampling_rate: int = 22050) -> Path:
     """Write float audio ``(T,)`` or ``(1, T)`` as a mono 16-bit PCM WAV file.
 
-    Samples are scaled by 32767 and rounded to the nearest integer, so 1.0 maps
+    Samples are scaled by 32767 and rounded to the nearest integer (ties to
+    even, as ``np.round``), so 1.0 maps
     to 32767 and -1.0 to -32767 (:func:`load_wav` divides by 32768, as
     NVIDIA's loader).  Samples beyond ``[-1, 1]`` are clipped and a warning
     reports how many there were and the peak absolute value.
