@@ -125,9 +125,8 @@ def save_wav(path: PathLike, audio: Union[torch.Tensor, np.ndarray], sampling_ra
     """Write float audio ``(T,)`` or ``(1, T)`` as a mono 16-bit PCM WAV file.
 
     Samples are scaled by 32767 and rounded to the nearest integer (ties to
-    even, as ``np.round``), so 1.0 maps
-    to 32767 and -1.0 to -32767 (:func:`load_wav` divides by 32768, as
-    NVIDIA's loader).  Samples beyond ``[-1, 1]`` are clipped and a warning
+    even, as ``np.round``), so 1.0 maps to 32767 and -1.0 to -32767
+    (:func:`load_wav` divides by 32768, as NVIDIA's loader).  Samples beyond ``[-1, 1]`` are clipped and a warning
     reports how many there were and the peak absolute value.
 
     Returns:
