@@ -1,5 +1,6 @@
 """Reading and writing every Tacotron 2 / WaveGlow checkpoint layout, safely."""
 from .errors import CheckpointError
 from .save import save_checkpoint
+from .tacotron2 import load_tacotron2
 
-__all__ = ["CheckpointError", "save_checkpoint"]
+__all__ = ["CheckpointError", "save_checkpoint", "load_tacotron2"]
