@@ -36,15 +36,7 @@ def tacotron2_state_dict(path_or_dict: PathOrDict, config: ConfigLike = None,
     :class:`CheckpointError` for anything that does not fit, naming the keys
     and the likely cause. Meant for converters as well as the loader.
     """
-    checkpoint = read_checkpoint(path_or_dict, map_location=map_location)
-    state_dict = _extract_state_dict(checkpoint)
-    resolved = _resolve_config(_file_config(checkpoint, state_dict), config)
-    with torch.device("meta"):
-        skeleton = Tacotron2(resolved)
-    if compare_state_dict(skeleton.state_dict(), state_dict):
-        # raises before loading anything, with the full key report and likely cause
-        load_state_dict_checked(skeleton, state_dict, MODEL_NAME, hints=_hints(resolved))
-    return state_dict, resolved
+    return _prepare(path_or_dict, config, map_location)
 
 
 def load_tacotron2(path_or_dict: PathOrDict, config: ConfigLike = None,
@@ -58,10 +50,24 @@ def load_tacotron2(path_or_dict: PathOrDict, config: ConfigLike = None,
     """
     if not isinstance(map_location, (str, torch.device)):
         raise TypeError(f"map_location must be a device name or torch.device, got {type(map_location).__name__}")
-    state_dict, resolved = tacotron2_state_dict(path_or_dict, config=config, map_location="cpu")
+    state_dict, resolved = _prepare(path_or_dict, config, "cpu")
     model = Tacotron2(resolved)
     load_state_dict_checked(model, state_dict, MODEL_NAME, hints=_hints(resolved))
     return model.to(map_location).eval()
+
+
+def _prepare(path_or_dict: PathOrDict, config: ConfigLike,
+             map_location: Union[str, torch.device]) -> Tuple[Dict[str, Tensor], Tacotron2Config]:
+    """Read, canonicalise and shape-check; called directly by both public functions (for warning stack levels)."""
+    checkpoint = read_checkpoint(path_or_dict, map_location=map_location)
+    state_dict = _extract_state_dict(checkpoint)
+    resolved = _resolve_config(_file_config(checkpoint, state_dict), config)
+    with torch.device("meta"):
+        skeleton = Tacotron2(resolved)
+    if compare_state_dict(skeleton.state_dict(), state_dict):
+        # raises before loading anything, with the full key report and likely cause
+        load_state_dict_checked(skeleton, state_dict, MODEL_NAME, hints=_hints(resolved))
+    return state_dict, resolved
 
 
 def _extract_state_dict(checkpoint: Mapping[str, Any]) -> Dict[str, Tensor]:
@@ -117,7 +123,7 @@ def _resolve_config(file_config: Optional[Tacotron2Config], config: ConfigLike) 
         if diff:
             shown = ", ".join(f"{k}: file {a!r} -> given {b!r}" for k, (a, b) in diff.items())
             warnings.warn(f"the config passed to load_tacotron2 overrides the checkpoint's own in {shown}",
-                          UserWarning, stacklevel=3)
+                          UserWarning, stacklevel=4)  # _resolve_config <- _prepare <- public <- caller
     return given
 
 
