@@ -17,7 +17,7 @@ from torch import Tensor
 from tacotron2 import Tacotron2, Tacotron2Config
 from tacotron2.shapes import config_fields_from_state_dict
 
-from .errors import CheckpointError
+from .errors import CheckpointError, UnsafeCheckpointError
 from .read import PathOrDict, read_checkpoint
 from .state_dict import Hint, StateDictMismatch, compare_state_dict, load_state_dict_checked, strip_prefixes
 
@@ -59,7 +59,15 @@ def load_tacotron2(path_or_dict: PathOrDict, config: ConfigLike = None,
 def _prepare(path_or_dict: PathOrDict, config: ConfigLike,
              map_location: Union[str, torch.device]) -> Tuple[Dict[str, Tensor], Tacotron2Config]:
     """Read, canonicalise and shape-check; called directly by both public functions (for warning stack levels)."""
-    checkpoint = read_checkpoint(path_or_dict, map_location=map_location)
+    try:
+        checkpoint = read_checkpoint(path_or_dict, map_location=map_location)
+    except UnsafeCheckpointError as exc:
+        if exc.global_name.split(".")[0] in ("glow", "glow_old"):
+            raise UnsafeCheckpointError(
+                f"{exc}; likely cause: this is an original NVIDIA/waveglow file (a pickled {exc.global_name}), "
+                "not a Tacotron 2 checkpoint; load it with checkpoints.load_waveglow",
+                global_name=exc.global_name) from exc
+        raise
     state_dict = _extract_state_dict(checkpoint)
     resolved = _resolve_config(_file_config(checkpoint, state_dict), config)
     with torch.device("meta"):

@@ -5,7 +5,7 @@ from collections import OrderedDict
 import pytest
 import torch
 
-from checkpoints import CheckpointError, load_tacotron2
+from checkpoints import CheckpointError, UnsafeCheckpointError, load_tacotron2
 from checkpoints.tacotron2 import tacotron2_state_dict
 from tacotron2 import Tacotron2, Tacotron2Config
 
@@ -172,12 +172,13 @@ def test_non_checkpoint_pickle_is_refused(tmp_path):
     path = tmp_path / "object.pt"
     with open(path, "wb") as handle:
         pickle.dump({"state_dict": _Arbitrary()}, handle, protocol=2)
-    with pytest.raises(CheckpointError, match="refuses to unpickle"):
+    with pytest.raises(UnsafeCheckpointError, match=r"_Arbitrary\) that safe loading refuses"):
         load_tacotron2(path)
 
 
 def test_pickled_waveglow_module_is_refused(golden_dir):
-    with pytest.raises(CheckpointError, match="refuses to unpickle"):
+    with pytest.raises(UnsafeCheckpointError, match=r"glow\.WaveGlow[\s\S]*likely cause: this is an original "
+                                                    r"NVIDIA/waveglow file[\s\S]*load_waveglow"):
         load_tacotron2(golden_dir / "waveglow_tiny_glow_pickle.pt")
 
 
