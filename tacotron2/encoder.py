@@ -1,7 +1,6 @@
 """Tacotron 2 encoder: convolution stack and bidirectional LSTM."""
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 

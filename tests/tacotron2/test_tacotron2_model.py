@@ -202,3 +202,14 @@ def test_loss_is_zero_for_perfect_prediction():
     logits = (gate_target * 2 - 1) * 1e4
     loss = Tacotron2Loss()((mel, mel, logits, None), (mel, gate_target))
     assert loss.item() == pytest.approx(0.0, abs=1e-6)
+
+
+
+def test_text_wider_than_the_longest_item_gives_attention_over_max_length(tiny_model):
+    # Values differ from the trimmed batch (the encoder convolutions see the padding symbols, as NVIDIA's),
+    # but the attention spans max(input_lengths) steps, as pad_packed_sequence gives in NVIDIA's encoder.
+    text, lengths = _text([6, 4], seed=15)
+    wider = torch.cat((text, torch.zeros(2, 3, dtype=text.dtype)), dim=1)
+    result = tiny_model.infer(wider, lengths, early_stopping=False, max_decoder_steps=5)
+    assert result.alignments.shape == (2, 5, 6)
+    assert torch.all(result.alignments[1, :, 4:] == 0)
