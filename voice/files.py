@@ -1,27 +1,12 @@
 """Atomic text writes and NVIDIA filelists (``wavs/0001.wav|text`` lines)."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
-from typing import Iterable, Tuple, Union
+from typing import Iterable, Tuple
 
-PathLike = Union[str, "os.PathLike[str]"]
+from checkpoints.atomic import PathLike, atomic_write_text
 
-
-def atomic_write_text(path: PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` via a temporary file and ``os.replace``."""
-    target = Path(path)
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
+__all__ = ["atomic_write_text", "write_filelist"]
 
 
 def write_filelist(path: PathLike, rows: Iterable[Tuple[str, str]]) -> Path:
