@@ -1,5 +1,8 @@
 """Reading and writing every Tacotron 2 / WaveGlow checkpoint layout, safely."""
 from .errors import CheckpointError
+from .read import UnsafeCheckpointError
 from .save import save_checkpoint
+from .unpickler import restricted_load
+from .waveglow import load_waveglow
 
-__all__ = ["CheckpointError", "save_checkpoint"]
+__all__ = ["CheckpointError", "UnsafeCheckpointError", "save_checkpoint", "load_waveglow", "restricted_load"]

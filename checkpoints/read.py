@@ -14,6 +14,15 @@ from .errors import CheckpointError
 PathOrDict = Union[str, os.PathLike, Mapping[str, Any]]
 
 
+class UnsafeCheckpointError(CheckpointError):
+    """``weights_only`` loading refused the file: it pickles objects other than tensors and containers.
+
+    Loaders that know a safe way to read such files (the restricted unpickler
+    for NVIDIA/waveglow's pickled modules) catch this one; for everybody else
+    it is a :class:`CheckpointError` like any other.
+    """
+
+
 def read_checkpoint(path_or_dict: PathOrDict, map_location: Union[str, torch.device] = "cpu") -> Mapping[str, Any]:
     """Load a checkpoint as a mapping with ``torch.load(..., weights_only=True)``.
 
@@ -32,7 +41,7 @@ def read_checkpoint(path_or_dict: PathOrDict, map_location: Union[str, torch.dev
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise CheckpointError(
+        raise UnsafeCheckpointError(
             f"{str(path)!r} holds objects that safe loading refuses to unpickle "
             f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
             "it is not a state-dict checkpoint") from exc
