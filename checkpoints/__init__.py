@@ -1,8 +1,9 @@
 """Reading and writing every Tacotron 2 / WaveGlow checkpoint layout, safely."""
-from .errors import CheckpointError
-from .read import UnsafeCheckpointError
+from .convert import convert_checkpoint, to_hub_layout
+from .errors import CheckpointError, UnsafeCheckpointError
 from .save import save_checkpoint
 from .unpickler import restricted_load
 from .waveglow import load_waveglow
 
-__all__ = ["CheckpointError", "UnsafeCheckpointError", "save_checkpoint", "load_waveglow", "restricted_load"]
+__all__ = ["CheckpointError", "UnsafeCheckpointError", "save_checkpoint", "load_waveglow", "restricted_load",
+           "to_hub_layout", "convert_checkpoint"]

@@ -27,8 +27,8 @@ import torch
 from waveglow import WaveGlow, WaveGlowConfig
 from waveglow.config import WNConfig
 
-from .errors import CheckpointError
-from .read import PathOrDict, UnsafeCheckpointError, read_checkpoint
+from .errors import CheckpointError, UnsafeCheckpointError
+from .read import PathOrDict, read_checkpoint
 from .state_dict import StateDictMismatch, load_state_dict_checked, strip_prefixes
 from .unpickler import PickledModule, restricted_load
 
