@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping, Optional, Union
 import torch
 
 from .atomic import atomic_torch_save
-from .errors import CheckpointError, UnsafeCheckpointError
+from .errors import CheckpointError
 from .read import PathOrDict, read_checkpoint
 from .save import hub_checkpoint
 from .state_dict import strip_prefixes
@@ -55,8 +55,12 @@ def detect_model(checkpoint: Mapping[str, Any]) -> str:
 def _read_for_detection(path_or_dict: PathOrDict) -> Mapping[str, Any]:
     try:
         return read_checkpoint(path_or_dict)
-    except UnsafeCheckpointError:
-        return {"model": "pickled module"}  # only NVIDIA/waveglow files need the restricted unpickler
+    except CheckpointError:
+        if isinstance(path_or_dict, Mapping):
+            raise
+        # Only NVIDIA/waveglow files need the restricted unpickler; the WaveGlow loader reads them
+        # or explains why not (refused global, damage).
+        return {"model": "pickled module"}
 
 
 def _waveglow_model(path_or_dict: PathOrDict) -> torch.nn.Module:

@@ -27,7 +27,7 @@ import torch
 from waveglow import WaveGlow, WaveGlowConfig
 from waveglow.config import WNConfig
 
-from .errors import CheckpointError, UnsafeCheckpointError
+from .errors import CheckpointError
 from .read import PathOrDict, read_checkpoint
 from .state_dict import StateDictMismatch, load_state_dict_checked, strip_prefixes
 from .unpickler import PickledModule, restricted_load
@@ -195,7 +195,11 @@ def read_waveglow_checkpoint(path_or_dict: Union[PathOrDict, Any],
     """Read any WaveGlow layout (safely) into hub-named tensors; no model is built."""
     try:
         checkpoint = read_checkpoint(path_or_dict, map_location=map_location)
-    except UnsafeCheckpointError:
+    except CheckpointError:
+        if isinstance(path_or_dict, Mapping):
+            raise
+        # weights_only refused (or failed on) the file: the restricted unpickler reads NVIDIA/waveglow's
+        # pickled modules, and for anything else raises its own error naming the refused global or damage.
         checkpoint = restricted_load(path_or_dict)
     if isinstance(checkpoint, PickledModule):
         checkpoint = {"model": checkpoint}
