@@ -1,23 +1,13 @@
 """load_waveglow over every layout, key conversion, errors, and conversion to the hub layout."""
-import warnings
-
 import pytest
 import torch
 
 from checkpoints import CheckpointError, convert_checkpoint, load_waveglow, save_checkpoint, to_hub_layout
 from checkpoints.waveglow import infer_config, split_fused_cond, to_hub_keys
+from tests.waveglow.tiny import no_onednn  # noqa: F401  (autouse fixture)
 from waveglow import WaveGlowConfig, WNConfig
 
 SMALL_WRONG = WaveGlowConfig(n_mel_channels=8, WN_config=WNConfig(n_layers=3, kernel_size=3, n_channels=32))
-
-
-@pytest.fixture(autouse=True)
-def _no_onednn():
-    """oneDNN's per-shape kernel set-up costs seconds on tiny convolutions; results are unaffected."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with torch.backends.mkldnn.flags(enabled=False):
-            yield
 
 
 @pytest.fixture(scope="module")

@@ -1,34 +1,9 @@
-"""Tiny WaveGlow models for fast tests, and oneDNN off (its per-shape kernel set-up dominates tiny convs)."""
-import warnings
-
+"""Fixtures of the WaveGlow tests."""
 import pytest
 import torch
 
-from waveglow import WaveGlow, WaveGlowConfig, WNConfig
-
-
-def tiny_config(**changes) -> WaveGlowConfig:
-    """8 mels, 8 flows (one early output), 2-layer 8-channel WN."""
-    settings = dict(n_mel_channels=8, n_flows=8, WN_config=WNConfig(n_layers=2, kernel_size=3, n_channels=8))
-    settings.update(changes)
-    return WaveGlowConfig(**settings)
-
-
-@pytest.fixture(autouse=True)
-def _no_onednn():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with torch.backends.mkldnn.flags(enabled=False):
-            yield
-
-
-def randomize(model: WaveGlow) -> WaveGlow:
-    """Non-zero ``end`` layers (zero at init) so every coupling really transforms."""
-    with torch.no_grad():
-        for wn in model.WN:
-            wn.end.weight.normal_(0.0, 0.05)
-            wn.end.bias.normal_(0.0, 0.05)
-    return model.eval()
+from tests.waveglow.tiny import no_onednn, randomize, tiny_config  # noqa: F401  (autouse fixture)
+from waveglow import WaveGlow
 
 
 @pytest.fixture

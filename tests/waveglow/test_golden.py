@@ -1,6 +1,4 @@
 """Parity with NVIDIA's reference code (golden fixtures made by running it)."""
-import warnings
-
 import pytest
 import torch
 
@@ -13,15 +11,6 @@ ATOL = 1e-5
 LOG_DET_ATOL = 640 * 1e-6
 PICKLES = ["waveglow_tiny_glow_pickle.pt", "waveglow_tiny_glow_pickle_legacy.pt"]
 OLD_PICKLES = ["waveglow_tiny_glow_old_pickle.pt", "waveglow_tiny_glow_old_pickle_legacy.pt"]
-
-
-@pytest.fixture(autouse=True)
-def _no_onednn():
-    """oneDNN's per-shape kernel set-up costs seconds on tiny convolutions; results are unaffected."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with torch.backends.mkldnn.flags(enabled=False):
-            yield
 
 
 @pytest.fixture(scope="module")

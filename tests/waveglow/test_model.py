@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from waveglow import Invertible1x1Conv, WaveGlow, WaveGlowLoss
-from tests.waveglow.conftest import randomize, tiny_config
+from tests.waveglow.tiny import randomize, tiny_config
 
 
 FRAMES = 3
