@@ -115,16 +115,6 @@ def test_convert_fp16_and_glow_old_flag(golden_dir):
     assert load_waveglow(converted).config.alternate_halves
 
 
-def test_convert_refuses_tacotron2_without_its_loader(golden_dir):
-    try:
-        import checkpoints.tacotron2  # noqa: F401
-        pytest.skip("the Tacotron 2 loader is installed")
-    except ImportError:
-        pass
-    with pytest.raises(CheckpointError, match="Tacotron 2"):
-        to_hub_layout(golden_dir / "tacotron2_tiny_ngc.pt")
-
-
 def test_save_checkpoint_loads_back(tmp_path, reference, hub):
     model = load_waveglow(hub)
     path = save_checkpoint(model, tmp_path / "saved.pt")
