@@ -11,7 +11,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.9",
-    packages=["tacotron2", "waveglow", "text", "audio", "checkpoints", "training", "training.data",
+    packages=["tacotron2", "waveglow", "text", "audio", "checkpoints", "voice", "training", "training.data",
               "training.models"],
     install_requires=[
         "torch>=2.0",
