@@ -65,6 +65,10 @@ def build_parser(model: Optional[str] = None) -> argparse.ArgumentParser:
     data.add_argument("--max-seconds", type=float, default=None, help="reject clips longer than this")
     data.add_argument("--on-bad-rows", choices=ON_BAD_ROWS, default="stop")
     data.add_argument("--num-workers", type=int, default=0)
+    data.add_argument("--guided-attention-weight", type=float, default=0.0,
+                      help="Tacotron 2: add this weight x guided (diagonal) attention loss; 0 = off (NVIDIA's recipe)")
+    data.add_argument("--guided-attention-sigma", type=float, default=0.2,
+                      help="width of the guided attention prior (fraction of the utterance)")
     audio = p.add_argument_group("audio")
     for name, kind, default in (("sampling-rate", int, 22050), ("filter-length", int, 1024),
                                 ("hop-length", int, 256), ("win-length", int, 1024),
@@ -152,7 +156,9 @@ def run(args: argparse.Namespace) -> Trainer:
                         val_rows=load_rows(args, args.validation_files, recipe.require_text, ctx),
                         mels=MelExtractor(mel_settings), text_cleaners=args.text_cleaners,
                         load_mel_from_disk=args.load_mel_from_disk, segment_length=args.segment_length,
-                        sigma=args.sigma, seed=args.seed, output_dir=args.output)
+                        sigma=args.sigma, seed=args.seed, output_dir=args.output,
+                        guided_attention_weight=args.guided_attention_weight,
+                        guided_attention_sigma=args.guided_attention_sigma)
         seed_everything(args.seed)
         model = recipe.make_model(model_config)
         if args.warm_start:

@@ -24,6 +24,10 @@ class DataSpec:
     sigma: float = 1.0
     seed: int = 1234
     output_dir: Optional[str] = None
+    #: Tacotron 2 only, opt-in (0 = off, NVIDIA's recipe): weight and width of
+    #: :func:`training.guided_attention.guided_attention_loss` added to the loss.
+    guided_attention_weight: float = 0.0
+    guided_attention_sigma: float = 0.2
 
 
 @dataclass(frozen=True)

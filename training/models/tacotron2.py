@@ -11,6 +11,7 @@ from tacotron2 import Tacotron2, Tacotron2Config, Tacotron2Loss
 
 from ..data.collate import TextMelCollate
 from ..data.text_mel import TextMelDataset
+from ..guided_attention import GuidedTacotron2Loss
 from ..plots import save_alignment_png
 from ..task import TrainingTask
 from .recipe import DataSpec, ModelRecipe, merged_config_dict
@@ -36,6 +37,12 @@ def batch_to_device(batch: Tuple[torch.Tensor, ...], device: torch.device):
     return (text, input_lengths, mel, output_lengths), (mel, gate), output_lengths.sum()
 
 
+def batch_to_device_with_lengths(batch: Tuple[torch.Tensor, ...], device: torch.device):
+    """As :func:`batch_to_device`, with targets ``(mel, gate, input_lengths, output_lengths)``."""
+    inputs, targets, frames = batch_to_device(batch, device)
+    return inputs, targets + (inputs[1], inputs[3]), frames
+
+
 def plot_alignment(model: torch.nn.Module, inputs, output, epoch: int, output_dir: Optional[str]) -> None:
     """Save the first validation item's alignment as ``alignments/epoch_<n>.png``."""
     if output_dir:
@@ -44,14 +51,23 @@ def plot_alignment(model: torch.nn.Module, inputs, output, epoch: int, output_di
 
 
 def make_task(model: torch.nn.Module, data: DataSpec) -> TrainingTask:
-    """Tacotron 2 task over ``data``'s rows; mels have ``model.config.n_mel_channels`` channels."""
-    loss = Tacotron2Loss()
+    """Tacotron 2 task over ``data``'s rows; mels have ``model.config.n_mel_channels`` channels.
+
+    With ``data.guided_attention_weight > 0`` the loss is
+    :class:`training.guided_attention.GuidedTacotron2Loss` (opt-in; NVIDIA's loss otherwise).
+    """
+    if data.guided_attention_weight < 0:
+        raise ValueError(f"guided_attention_weight must be >= 0 (0 = off), got {data.guided_attention_weight!r}")
+    guided = data.guided_attention_weight > 0
+    loss = (GuidedTacotron2Loss(data.guided_attention_weight, data.guided_attention_sigma) if guided
+            else Tacotron2Loss())
 
     def dataset(rows):
         return TextMelDataset(rows, data.mels, data.text_cleaners, data.load_mel_from_disk) if rows else None
 
     return TrainingTask(name="Tacotron2", model=model, criterion=lambda out, target: loss(out, target),
-                        batch_to_device=batch_to_device, train_set=dataset(data.train_rows),
+                        batch_to_device=batch_to_device_with_lengths if guided else batch_to_device,
+                        train_set=dataset(data.train_rows),
                         collate_fn=TextMelCollate(model.config.n_frames_per_step), val_set=dataset(data.val_rows),
                         on_validation=plot_alignment, items_name="mel frames")
 
