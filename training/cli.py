@@ -78,6 +78,7 @@ def build_parser(model: Optional[str] = None) -> argparse.ArgumentParser:
     log.add_argument("--no-progress", action="store_true", help="no tqdm progress bar")
     log.add_argument("--no-tensorboard", action="store_true")
     log.add_argument("--log-level", default="INFO")
+    log.add_argument("--log-interval", type=int, default=0, help="also log the training loss every N iterations")
     return p
 
 
@@ -112,7 +113,8 @@ def trainer_config(args: argparse.Namespace, defaults: Dict[str, Any]) -> Traine
         weight_decay=pick("weight_decay"), grad_clip_thresh=pick("grad_clip_thresh"),
         anneal_steps=tuple(pick("anneal_steps")), anneal_factor=pick("anneal_factor"), amp=args.amp,
         seed=args.seed, epochs_per_checkpoint=args.epochs_per_checkpoint, output_dir=args.output,
-        num_workers=args.num_workers, progress=not args.no_progress, tensorboard=not args.no_tensorboard)
+        num_workers=args.num_workers, progress=not args.no_progress, tensorboard=not args.no_tensorboard,
+        log_interval=args.log_interval)
 
 
 def load_rows(args: argparse.Namespace, listing: Optional[str], require_text: bool, ctx: DistContext) -> List[Utterance]:

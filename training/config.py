@@ -12,7 +12,8 @@ class TrainerConfig:
     ``epochs`` is the total number of epochs (a resumed run continues up to it);
     ``anneal_steps`` are epochs at which the learning rate drops by
     ``anneal_factor`` (see :func:`training.schedule.annealed_learning_rate`).
-    Checkpoints are written after every epoch whose 1-based number is a
+    ``log_interval > 0`` also logs the training loss every that many
+    iterations (0: only per-epoch means). Checkpoints are written after every epoch whose 1-based number is a
     multiple of ``epochs_per_checkpoint`` and after the last one, into
     ``output_dir`` (none when it is ``None``).
     """
@@ -31,6 +32,7 @@ class TrainerConfig:
     num_workers: int = 0
     progress: bool = True
     tensorboard: bool = True
+    log_interval: int = 0
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -42,6 +44,8 @@ class TrainerConfig:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}")
         if self.grad_clip_thresh <= 0:
             raise ValueError(f"grad_clip_thresh must be positive, got {self.grad_clip_thresh!r}")
+        if not isinstance(self.log_interval, int) or self.log_interval < 0:
+            raise ValueError(f"log_interval must be an int >= 0 (0 = off), got {self.log_interval!r}")
         if self.num_workers < 0:
             raise ValueError(f"num_workers must be >= 0, got {self.num_workers!r}")
         self.anneal_steps = tuple(int(s) for s in self.anneal_steps)

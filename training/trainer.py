@@ -144,6 +144,8 @@ class Trainer:
             losses.append(loss)
             items += n
             self.writer.scalar("train/loss", loss, self.iteration)
+            if self.config.log_interval and self.iteration % self.config.log_interval == 0 and self.ctx.is_main:
+                logger.info("iteration %d: train loss %.6f", self.iteration, loss)
         elapsed = time.perf_counter() - start
         mean_loss = sum(losses) / len(losses)
         if self.ctx.is_main:

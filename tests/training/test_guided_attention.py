@@ -118,3 +118,26 @@ def test_recipe_is_nvidia_loss_by_default_and_guided_when_asked():
 def test_negative_weight_in_recipe_raises():
     with pytest.raises(ValueError, match="guided_attention_weight"):
         _task(-0.5)
+
+
+def test_cli_trains_with_guided_attention_and_logs_every_iteration(tmp_path, caplog):
+    from training.cli import main
+    from training_data import write_dataset
+    listing = write_dataset(tmp_path, seconds=(0.2, 0.25))
+    overrides = '{"n_mel_channels": 8, "symbols_embedding_dim": 32, "encoder_embedding_dim": 32, ' \
+                '"attention_rnn_dim": 48, "attention_dim": 16, "attention_location_n_filters": 4, ' \
+                '"decoder_rnn_dim": 40, "prenet_dim": 24, "postnet_embedding_dim": 24}'
+    with caplog.at_level("INFO", logger="training"):
+        main(["--model", "tacotron2", "-o", str(tmp_path / "out"), "-d", str(tmp_path), "--training-files",
+              str(listing), "--epochs", "1", "-bs", "2", "--config-overrides", overrides, "--device", "cpu",
+              "--no-progress", "--no-tensorboard", "--guided-attention-weight", "1.0", "--log-interval", "1"])
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("iteration ")]
+    assert len(logged) == 2  # 4 items / batch 2 = 2 iterations
+    assert logged[0].startswith("iteration 1: train loss ") and logged[1].startswith("iteration 2: train loss ")
+
+
+@pytest.mark.parametrize("value", [-1, 1.5])
+def test_bad_log_interval_raises(value):
+    from training.config import TrainerConfig
+    with pytest.raises(ValueError, match="log_interval"):
+        TrainerConfig(log_interval=value)
