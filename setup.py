@@ -13,6 +13,7 @@ setup(
     python_requires=">=3.9",
     packages=["tacotron2", "waveglow", "text", "audio", "checkpoints", "voice", "training", "training.data",
               "training.models"],
+    package_data={"voice": ["builtin/*.pt"]},
     install_requires=[
         "torch>=2.0",
         "numpy",

@@ -41,7 +41,7 @@ class VoiceRecipe:
     batch_size: int = 16
     plain_epochs: int = 1
     epochs: int = 8
-    guided_attention_weight: float = 1.0
+    guided_attention_weight: float = 10.0
     guided_attention_sigma: float = 0.2
     seed: int = 1234
     log_interval: int = 10

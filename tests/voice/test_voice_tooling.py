@@ -53,7 +53,7 @@ def test_recipe_commands_parse_with_the_trainer(tmp_path, phase):
     if phase == 1:
         assert args.guided_attention_weight == 0.0 and args.resume is None
     else:
-        assert args.guided_attention_weight == 1.0 and args.resume.endswith("plain/checkpoint_latest.pt")
+        assert args.guided_attention_weight == 10.0 and args.resume.endswith("plain/checkpoint_latest.pt")
 
 
 def test_recipe_model_fits_ten_megabytes_in_fp16():
@@ -88,3 +88,21 @@ def test_untrained_baseline_has_the_same_config_and_is_reproducible():
     for key, value in a.state_dict().items():
         torch.testing.assert_close(value, b.state_dict()[key])
     assert not torch.equal(a.embedding.weight, model.embedding.weight)
+
+
+def test_loss_log_parsing_places_validation_at_the_last_iteration(tmp_path):
+    from voice.loss_curve import read_training_log, save_loss_curve_png
+    first = tmp_path / "a.log"
+    first.write_text("x training INFO: iteration 10: train loss 2.5\n"
+                     "x training INFO: iteration 20: train loss 1.25\n"
+                     "x training INFO: epoch 0: train loss 1.9, 10.0 mel frames/s\n"
+                     "x training INFO: epoch 0: validation loss 1.5\n")
+    second = tmp_path / "b.log"
+    second.write_text("iteration 30: train loss 0.75\nepoch 1: validation loss 0.5\n")
+    history = read_training_log([first, second])
+    assert history.train == [(10, 2.5), (20, 1.25), (30, 0.75)]
+    assert history.val == [(20, 1.5), (30, 0.5)]
+    pytest.importorskip("matplotlib")
+    assert save_loss_curve_png(history, tmp_path / "loss.png", marker_iteration=20).stat().st_size > 0
+    with pytest.raises(ValueError, match="log-interval"):
+        save_loss_curve_png(read_training_log([]), tmp_path / "none.png")
