@@ -5,6 +5,10 @@ The cache folder is, in order of precedence: the ``cache_dir`` argument, the
 (the folder NVIDIA's own hub entry points use, so files already fetched by
 ``torch.hub.load('NVIDIA/DeepLearningExamples:torchhub', ...)`` are reused).
 
+Air-gapped sites can set ``TACOTRON2_CHECKPOINT_MIRROR`` to a base URL
+(``https://``, ``http://`` or ``file://``) that serves the files under their
+cache names; it replaces NVIDIA's URLs.
+
 A download is written to a temporary file next to its final name and renamed
 only after it is complete (as many bytes as the server announced, and as the
 registry's size when known) and, when the registry knows it, its SHA-256
@@ -28,6 +32,7 @@ from tqdm import tqdm
 from .registry import PretrainedFile, get_pretrained_file
 
 CACHE_ENV_VAR = "TACOTRON2_CHECKPOINT_DIR"
+MIRROR_ENV_VAR = "TACOTRON2_CHECKPOINT_MIRROR"
 CHUNK_BYTES = 1 << 20
 
 
@@ -50,15 +55,22 @@ def cached_path(entry: Union[str, PretrainedFile], cache_dir: Optional[Union[str
     return folder / entry.filename
 
 
+def source_url(entry: PretrainedFile) -> str:
+    """``entry.url``, or ``$TACOTRON2_CHECKPOINT_MIRROR/<filename>`` when the mirror variable is set."""
+    mirror = os.environ.get(MIRROR_ENV_VAR)
+    return f"{mirror.rstrip('/')}/{entry.filename}" if mirror else entry.url
+
+
 def _manual_hint(entry: PretrainedFile, path: Path) -> str:
-    where = entry.page or entry.url
+    where = entry.page or source_url(entry)
     flag = "--tacotron2" if entry.model == "tacotron2" else "--waveglow"
     return (f"download it by hand from {where} and place it at {path}, "
             f"or pass a local file with {flag} PATH")
 
 
 def _fail(entry: PretrainedFile, path: Path, reason: str) -> DownloadError:
-    return DownloadError(f"could not download {entry.name} from {entry.url}: {reason}; {_manual_hint(entry, path)}")
+    return DownloadError(f"could not download {entry.name} from {source_url(entry)}: {reason}; "
+                         f"{_manual_hint(entry, path)}")
 
 
 def _copy_stream(response: BinaryIO, handle: BinaryIO, total: Optional[int], label: str,
@@ -137,7 +149,7 @@ def download_file(entry: Union[str, PretrainedFile], cache_dir: Optional[Union[s
     try:
         with os.fdopen(fd, "wb") as handle:
             try:
-                with urllib.request.urlopen(entry.url, timeout=timeout) as response:
+                with urllib.request.urlopen(source_url(entry), timeout=timeout) as response:
                     written, digest = _copy_stream(response, handle, _announced_length(response),
                                                    entry.filename, progress)
                     problem = _check_complete(entry, response, written, digest)
@@ -158,4 +170,4 @@ def download_file(entry: Union[str, PretrainedFile], cache_dir: Optional[Union[s
     return path
 
 
-__all__ = ["DownloadError", "CACHE_ENV_VAR", "default_cache_dir", "cached_path", "download_file"]
+__all__ = ["DownloadError", "CACHE_ENV_VAR", "MIRROR_ENV_VAR", "source_url", "default_cache_dir", "cached_path", "download_file"]

@@ -148,3 +148,11 @@ def test_cache_dir_precedence(monkeypatch, tmp_path):
     monkeypatch.delenv(CACHE_ENV_VAR)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     assert default_cache_dir() == tmp_path / "torch" / "hub" / "checkpoints"
+
+
+def test_mirror_replaces_nvidia_url(server, tmp_path, monkeypatch):
+    from checkpoints.download import MIRROR_ENV_VAR
+
+    monkeypatch.setenv(MIRROR_ENV_VAR, server + "/")
+    entry = PretrainedFile("test-file", "waveglow", "https://example.invalid/x", "ok", "hub")
+    assert download_file(entry, tmp_path, progress=False).read_bytes() == PAYLOAD
