@@ -1,5 +1,5 @@
 """Reading and writing every Tacotron 2 / WaveGlow checkpoint layout, safely."""
-from .errors import CheckpointError
+from .errors import CheckpointError, UnsafeCheckpointError
 from .save import save_checkpoint
 
-__all__ = ["CheckpointError", "save_checkpoint"]
+__all__ = ["CheckpointError", "UnsafeCheckpointError", "save_checkpoint"]

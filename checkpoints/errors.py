@@ -7,3 +7,15 @@ class CheckpointError(ValueError):
     Subclasses :class:`ValueError` so callers that catch bad input generally
     also catch this.
     """
+
+
+class UnsafeCheckpointError(CheckpointError):
+    """Safe loading refused to rebuild a pickled global (a class or function) in the file.
+
+    ``global_name`` is the dotted name that was refused, for example
+    ``glow.WaveGlow`` for an original NVIDIA/waveglow file.
+    """
+
+    def __init__(self, message: str, global_name: str) -> None:
+        super().__init__(message)
+        self.global_name = global_name

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import zipfile
 from pathlib import Path
 from typing import Any, Mapping, Union
 
 import torch
 
-from .errors import CheckpointError
+from .errors import CheckpointError, UnsafeCheckpointError
 
 PathOrDict = Union[str, os.PathLike, Mapping[str, Any]]
 
@@ -31,14 +32,23 @@ def read_checkpoint(path_or_dict: PathOrDict, map_location: Union[str, torch.dev
         raise CheckpointError(f"checkpoint file {str(path)!r} is empty")
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise CheckpointError(
-            f"{str(path)!r} holds objects that safe loading refuses to unpickle "
-            f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
-            "it is not a state-dict checkpoint") from exc
-    except (EOFError, RuntimeError, zipfile.BadZipFile, OSError) as exc:
-        raise CheckpointError(
-            f"{str(path)!r} is truncated or not a PyTorch checkpoint ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # torch raises many types for corrupt data
+        raise _explain_load_failure(path, exc) from exc
     if not isinstance(obj, Mapping):
         raise CheckpointError(f"{str(path)!r} holds a {type(obj).__name__}, not a checkpoint dictionary")
     return obj
+
+
+_REFUSED_GLOBAL = re.compile(r"Unsupported global: GLOBAL ([\w.]+)")
+
+
+def _explain_load_failure(path: Path, exc: Exception) -> CheckpointError:
+    """Turn whatever ``torch.load`` raised into a :class:`CheckpointError` that says why."""
+    refused = _REFUSED_GLOBAL.search(str(exc)) if isinstance(exc, pickle.UnpicklingError) else None
+    if refused:
+        return UnsafeCheckpointError(
+            f"{str(path)!r} holds pickled objects ({refused.group(1)}) that safe loading refuses to "
+            "rebuild; it is not a plain state-dict checkpoint", global_name=refused.group(1))
+    first_line = str(exc).splitlines()[0] if str(exc) else ""
+    return CheckpointError(
+        f"{str(path)!r} is truncated or not a PyTorch checkpoint ({type(exc).__name__}: {first_line[:200]})")
