@@ -82,11 +82,20 @@ def _convert(args: argparse.Namespace) -> int:
 
     from .convert import convert_checkpoint
 
-    kwargs: Dict[str, Any] = {"dtype": torch.float16 if args.fp16 else None}
+    dtype = torch.float16 if args.fp16 else None
     config = _config(args.config)
-    if config is not None:
-        kwargs["config"] = config
-    convert_checkpoint(source, target, **kwargs)
+    if config is None:
+        convert_checkpoint(source, target, dtype=dtype)
+    else:  # the file stores no config (or it is overridden): load with it, then save the hub layout
+        from . import load_tacotron2, load_waveglow
+        from .inspect import inspect_checkpoint
+        from .save import save_checkpoint
+
+        model_name = inspect_checkpoint(source, try_load=False).model
+        if model_name is None:
+            raise UsageError(f"cannot tell whether {source} is a Tacotron 2 or a WaveGlow checkpoint")
+        loader = load_tacotron2 if model_name == "tacotron2" else load_waveglow
+        save_checkpoint(loader(source, config=config), target, dtype=dtype)
     print(f"wrote {target} (hub layout{', float16' if args.fp16 else ''})", file=sys.stderr)
     return 0
 

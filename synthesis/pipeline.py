@@ -105,15 +105,12 @@ class Synthesizer:
 
     def _vocode(self, mel: torch.Tensor, mel_lengths: torch.Tensor, sigma: float, denoise: float,
                 pieces: Sequence[str]) -> List[torch.Tensor]:
-        """Audio ``(mel_length * 256,)`` for each item of a batch."""
+        """Audio ``(mel_length * 256,)`` float32 for each item of a batch."""
         with autocast(self.device, self.amp_dtype):
-            audio = self.vocoder(mel, sigma=sigma)
-        out = []
-        for row, length in enumerate(mel_lengths.tolist()):
-            item = self.vocoder.denoise(audio[row, :length * HOP_LENGTH].float(), denoise)
-            _check_finite(item, "audio", pieces[row])
-            out.append(item[:length * HOP_LENGTH])
-        return out
+            audio = self.vocoder(mel, mel_lengths.tolist(), sigma=sigma, denoise=denoise)
+        for item, piece in zip(audio, pieces):
+            _check_finite(item, "audio", piece)
+        return [item.float() for item in audio]
 
     def synthesize(self, text_or_texts: Union[str, Sequence[str]], *, sigma: float = 0.6,
                    denoise: Optional[float] = None, seed: Optional[int] = None, batch_size: int = 8,

@@ -1,7 +1,7 @@
 """Mel spectrogram -> waveform for the pipeline: WaveGlow (+ denoiser) or Griffin-Lim."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, Optional, Sequence
 
 import torch
 
@@ -10,10 +10,10 @@ SAMPLING_RATE = 22050
 
 
 class WaveGlowVocoder:
-    """WaveGlow ``infer`` with an optional NVIDIA denoiser (bias removal in the STFT domain).
+    """WaveGlow ``infer`` on the padded batch, trimmed per item (as DLE's ``inference.py``), then denoised.
 
-    The denoiser is built on first use with a strength > 0 (it runs WaveGlow
-    once on a silent mel to estimate the bias).
+    The denoiser (bias removal in the STFT domain) is built on first use with
+    a strength > 0; it runs WaveGlow once on a silent mel to estimate the bias.
     """
 
     name = "waveglow"
@@ -28,32 +28,31 @@ class WaveGlowVocoder:
             self._denoiser = self._denoiser.to(device)
         return self
 
-    def _get_denoiser(self) -> torch.nn.Module:
+    def _denoise(self, audio: torch.Tensor, strength: float) -> torch.Tensor:
+        if strength <= 0 or audio.numel() == 0:
+            return audio
         if self._denoiser is None:
             from waveglow import Denoiser
 
-            device = next(self.waveglow.parameters()).device
-            self._denoiser = Denoiser(self.waveglow).to(device)
-        return self._denoiser
+            self._denoiser = Denoiser(self.waveglow)
+        return self._denoiser(audio.unsqueeze(0).float(), strength=strength).reshape(-1)[:audio.numel()]
 
-    def __call__(self, mel: torch.Tensor, *, sigma: float = 0.6) -> torch.Tensor:
-        """``mel (B, n_mels, T)`` -> audio ``(B, T * 256)`` float32."""
-        return self.waveglow.infer(mel, sigma=sigma).float()
-
-    def denoise(self, audio: torch.Tensor, strength: float) -> torch.Tensor:
-        """Denoise ``audio (T,)``; returns ``(T,)``. ``strength`` 0 returns it unchanged."""
-        if strength <= 0:
-            return audio
-        return self._get_denoiser()(audio.unsqueeze(0).float(), strength=strength).reshape(-1)
+    def __call__(self, mel: torch.Tensor, lengths: Sequence[int], *, sigma: float = 0.6,
+                 denoise: float = 0.0) -> List[torch.Tensor]:
+        """``mel (B, n_mels, T)`` and frame counts -> per item float32 audio ``(lengths[b] * 256,)``."""
+        audio = self.waveglow.infer(mel, sigma=sigma).float()
+        return [self._denoise(audio[b, :n * HOP_LENGTH], denoise) for b, n in enumerate(lengths)]
 
 
 class GriffinLimVocoder:
     """Griffin-Lim phase reconstruction from the mel spectrogram (no vocoder weights needed).
 
     Uses a :class:`audio.TacotronSTFT` with the Tacotron 2 model's
-    ``n_mel_channels`` (1024/256/1024 Hann, 22050 Hz, 0-8000 Hz) to map the
-    natural-log mel back to a linear magnitude spectrogram, then ``n_iters``
-    Griffin-Lim iterations. Much lower quality than WaveGlow.
+    ``n_mel_channels`` (1024/256/1024 Hann, 22050 Hz, 0-8000 Hz) and
+    :func:`audio.mel_to_audio_griffin_lim` on each item's trimmed mel; the
+    ``256 * (frames - 1)`` samples it returns are padded with zeros to
+    ``256 * frames`` so that every vocoder gives ``mel_length * 256`` samples.
+    Much lower quality than WaveGlow; ``sigma`` and ``denoise`` do not apply.
     """
 
     name = "griffin-lim"
@@ -70,12 +69,16 @@ class GriffinLimVocoder:
         self.stft = self.stft.to(device)
         return self
 
-    def __call__(self, mel: torch.Tensor, *, sigma: float = 0.0) -> torch.Tensor:
-        """``mel (B, n_mels, T)`` -> audio ``(B, ~T * 256)`` float32; ``sigma`` is ignored."""
+    def __call__(self, mel: torch.Tensor, lengths: Sequence[int], *, sigma: float = 0.0,
+                 denoise: float = 0.0) -> List[torch.Tensor]:
+        """``mel (B, n_mels, T)`` and frame counts -> per item float32 audio ``(lengths[b] * 256,)``."""
         from audio import mel_to_audio_griffin_lim
 
-        return mel_to_audio_griffin_lim(mel.float(), self.stft, n_iters=self.n_iters).reshape(mel.shape[0], -1)
-
-    def denoise(self, audio: torch.Tensor, strength: float) -> torch.Tensor:
-        """Griffin-Lim output is not denoised; returns ``audio`` unchanged."""
-        return audio
+        out = []
+        for b, n in enumerate(lengths):
+            if n == 0:
+                out.append(mel.new_zeros(0, dtype=torch.float32))
+                continue
+            audio = mel_to_audio_griffin_lim(mel[b:b + 1, :, :n].float(), self.stft, n_iters=self.n_iters).reshape(-1)
+            out.append(torch.nn.functional.pad(audio, (0, n * HOP_LENGTH - audio.numel())))
+        return out
