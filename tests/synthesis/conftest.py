@@ -38,3 +38,23 @@ def assert_one_line_error(status: int, out: str, err: str, *fragments: str) -> N
     assert lines[0].startswith("tacotron2-tts: error: ")
     for fragment in fragments:
         assert fragment in lines[0]
+
+
+@pytest.fixture(scope="session")
+def tiny_tacotron2_path(golden_dir):
+    """NVIDIA-made tiny Tacotron 2 (8 mels, max_decoder_steps 40), hub layout."""
+    return golden_dir / "tacotron2_tiny_ngc.pt"
+
+
+@pytest.fixture(scope="session")
+def tiny_waveglow_path(golden_dir):
+    """NVIDIA-made tiny WaveGlow (8 mels), hub layout: pairs with ``tiny_tacotron2_path``."""
+    return golden_dir / "waveglow_tiny_ngc.pt"
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tiny_tacotron2_path, tiny_waveglow_path):
+    """``(tacotron2, waveglow)`` loaded from the golden tiny checkpoints; tests that modify them deep-copy first."""
+    from checkpoints import load_tacotron2, load_waveglow
+
+    return load_tacotron2(tiny_tacotron2_path), load_waveglow(tiny_waveglow_path)
