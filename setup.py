@@ -11,7 +11,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.9",
-    packages=["tacotron2", "waveglow", "text", "audio", "checkpoints", "synthesis"],
+    packages=["tacotron2", "waveglow", "text", "audio", "checkpoints", "voice", "synthesis"],
     entry_points={"console_scripts": ["tacotron2-tts = synthesis.cli:main"]},
     install_requires=[
         "torch>=2.0",

@@ -17,6 +17,25 @@ from librosa.util import pad_center
 from scipy.signal import get_window
 
 
+def real_dft_pinv_weights(filter_length: int) -> np.ndarray:
+    """Row weights ``w`` with ``pinv(F) == (w[:, None] * F).T`` for the stacked real DFT basis ``F``.
+
+    ``F`` is ``[Re; Im]`` of the first ``filter_length // 2 + 1`` DFT rows,
+    ``(2 * cutoff, filter_length)``.  Its Gram matrix ``F.T @ F`` is
+    ``N/2 * I`` plus half the projection onto the DC (and, for even ``N``, the
+    alternating Nyquist) vector, so the pseudo-inverse is ``F.T`` scaled by
+    ``2 / N``, except ``1 / N`` for the DC and Nyquist rows.  This equals
+    ``np.linalg.pinv`` (NVIDIA's choice) to float64 rounding without its
+    ``O(N^3)`` SVD.
+    """
+    cutoff = filter_length // 2 + 1
+    weights = np.full(cutoff, 2.0 / filter_length)
+    weights[0] = 1.0 / filter_length
+    if filter_length % 2 == 0:
+        weights[-1] = 1.0 / filter_length
+    return np.concatenate([weights, weights])
+
+
 def _fourier_bases(filter_length: int, hop_length: int, window: np.ndarray) -> Tuple[torch.Tensor, torch.Tensor]:
     """Forward and inverse DFT bases, each ``(2 * (filter_length // 2 + 1), 1, filter_length)``."""
     cutoff = filter_length // 2 + 1
@@ -24,7 +43,8 @@ def _fourier_bases(filter_length: int, hop_length: int, window: np.ndarray) -> T
     fourier = np.vstack([np.real(fourier[:cutoff, :]), np.imag(fourier[:cutoff, :])])
     scale = filter_length / hop_length
     forward_basis = torch.tensor(fourier[:, None, :], dtype=torch.float32)
-    inverse_basis = torch.tensor(np.linalg.pinv(scale * fourier).T[:, None, :], dtype=torch.float32)
+    inverse = fourier * (real_dft_pinv_weights(filter_length)[:, None] / scale)
+    inverse_basis = torch.tensor(inverse[:, None, :], dtype=torch.float32)
     win = torch.from_numpy(window).float()
     return forward_basis * win, inverse_basis * win
 

@@ -1,0 +1,153 @@
+"""WAV reading and writing with validation (float32 audio in ``[-1, 1]``)."""
+from __future__ import annotations
+
+import logging
+import os
+import struct
+import warnings
+from pathlib import Path
+from typing import Optional, Union
+
+import numpy as np
+import torch
+from scipy.io import wavfile
+
+_LOG = logging.getLogger(__name__)
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+# Full-scale divisor per integer PCM dtype as scipy returns it (24-bit PCM comes
+# back left-justified in int32, so it shares the int32 scale).
+_INT_FULL_SCALE = {np.dtype(np.int16): 32768.0, np.dtype(np.int32): 2.0 ** 31, np.dtype(np.int64): 2.0 ** 63}
+_INT16_SAVE_SCALE = 32767.0
+
+
+def _read_raw(path: Path) -> tuple[int, np.ndarray]:
+    """``scipy.io.wavfile.read`` with every failure turned into ``ValueError`` naming ``path``."""
+    if path.is_file() and path.stat().st_size == 0:
+        raise ValueError(f"{path}: the file is empty (0 bytes), not a WAV file")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", wavfile.WavFileWarning)
+        try:
+            rate, data = wavfile.read(path)
+        except (ValueError, struct.error, EOFError, IndexError) as err:
+            raise ValueError(f"{path}: not a readable WAV file ({err})") from err
+    for warning in caught:
+        message = str(warning.message)
+        if "EOF" in message or "prematurely" in message:
+            raise ValueError(f"{path}: the WAV file is truncated or corrupt ({message})")
+        if "non-data" in message:
+            # Metadata chunks (LIST, PEAK, ...) that scipy skips carry no samples.
+            _LOG.debug("%s: %s", path, message)
+            continue
+        warnings.warn(f"{path}: {message}", warning.category, stacklevel=3)
+    return rate, data
+
+
+def _to_float(data: np.ndarray, path: Path) -> np.ndarray:
+    """PCM samples of any WAV dtype -> float32 in ``[-1, 1]``."""
+    if data.dtype == np.uint8:
+        return ((data.astype(np.float32) - 128.0) / 128.0).astype(np.float32)
+    if data.dtype in _INT_FULL_SCALE:
+        return (data.astype(np.float64) / _INT_FULL_SCALE[data.dtype]).astype(np.float32)
+    if data.dtype.kind == "f":
+        samples = data.astype(np.float32)
+        if not np.isfinite(samples).all():
+            raise ValueError(f"{path}: float WAV holds {int((~np.isfinite(samples)).sum())} NaN/Inf samples")
+        outside = int((np.abs(samples) > 1).sum())
+        if outside:
+            warnings.warn(f"{path}: {outside} float samples lie outside [-1, 1] (peak "
+                          f"{float(np.abs(samples).max()):.6g}); they are returned unchanged", stacklevel=3)
+        return samples
+    raise ValueError(f"{path}: unsupported WAV sample type {data.dtype}; use 8/16/24/32-bit PCM or float")
+
+
+def load_wav(path: PathLike, expected_sampling_rate: Optional[int] = 22050) -> torch.Tensor:
+    """Read a mono WAV file as float32 audio ``(T,)`` in ``[-1, 1]``.
+
+    Integer PCM is divided by its full scale: int16 by 32768, int32 (and
+    24-bit) by ``2**31``; unsigned 8-bit is ``(x - 128) / 128``; float WAV is
+    returned as stored (a warning counts samples outside ``[-1, 1]``).
+
+    Args:
+        path: file to read.
+        expected_sampling_rate: required rate in Hz; ``None`` accepts any rate.
+
+    Raises:
+        ValueError: wrong sampling rate, more than one channel, no samples,
+            NaN/Inf samples, or a file that is empty, not a WAV, truncated or
+            corrupt.  The message names the file and the problem.
+        FileNotFoundError: ``path`` does not exist.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"WAV file not found: {path}")
+    rate, data = _read_raw(path)
+    if expected_sampling_rate is not None and rate != expected_sampling_rate:
+        raise ValueError(
+            f"{path}: sampling rate is {rate} Hz but {expected_sampling_rate} Hz is expected; resample it first "
+            f"(e.g. librosa.resample(y, orig_sr={rate}, target_sr={expected_sampling_rate}) or "
+            f"`sox in.wav -r {expected_sampling_rate} out.wav`), or pass expected_sampling_rate=None")
+    if data.ndim != 1:
+        raise ValueError(
+            f"{path}: has {data.shape[1]} channels but mono audio is required; mix down first "
+            f"(e.g. average the channels)")
+    if data.size == 0:
+        raise ValueError(f"{path}: the WAV file holds zero samples")
+    return torch.from_numpy(np.ascontiguousarray(_to_float(data, path)))
+
+
+def _as_mono_float(audio: Union[torch.Tensor, np.ndarray]) -> np.ndarray:
+    """``(T,)`` or ``(1, T)`` float tensor/array -> float64 ``(T,)`` numpy, validated."""
+    if isinstance(audio, torch.Tensor):
+        if not audio.is_floating_point():
+            raise TypeError(f"save_wav expects float audio in [-1, 1], got a {audio.dtype} tensor")
+        array = audio.detach().to("cpu", torch.float64).numpy()
+    elif isinstance(audio, np.ndarray):
+        if audio.dtype.kind != "f":
+            raise TypeError(f"save_wav expects float audio in [-1, 1], got a {audio.dtype} array")
+        array = audio.astype(np.float64)
+    else:
+        raise TypeError(f"save_wav expects a torch.Tensor or numpy.ndarray, got {type(audio).__name__}")
+    if array.ndim == 2 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim != 1:
+        raise ValueError(f"save_wav expects audio of shape (T,) or (1, T), got {tuple(array.shape)}")
+    if array.size == 0:
+        raise ValueError("save_wav got zero samples; nothing to write")
+    bad = int((~np.isfinite(array)).sum())
+    if bad:
+        raise ValueError(f"audio contains {bad} NaN/Inf samples; refusing to write a corrupt WAV file")
+    return array
+
+
+def save_wav(path: PathLike, audio: Union[torch.Tensor, np.ndarray], sampling_rate: int = 22050) -> Path:
+    """Write float audio ``(T,)`` or ``(1, T)`` as a mono 16-bit PCM WAV file.
+
+    Samples are scaled by 32767 and rounded to the nearest integer (ties to
+    even, as ``np.round``), so 1.0 maps to 32767 and -1.0 to -32767
+    (:func:`load_wav` divides by 32768, as NVIDIA's loader).  Samples beyond ``[-1, 1]`` are clipped and a warning
+    reports how many there were and the peak absolute value.
+
+    Returns:
+        ``path`` as a :class:`pathlib.Path`.
+
+    Raises:
+        ValueError: NaN/Inf samples, no samples, a bad shape or a non-positive
+            sampling rate.
+        TypeError: integer audio, or neither a tensor nor an array.
+    """
+    if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, (int, np.integer)) or sampling_rate <= 0:
+        raise ValueError(f"sampling_rate must be a positive integer (Hz), got {sampling_rate!r}")
+    samples = _as_mono_float(audio)
+    clipped = int((np.abs(samples) > 1.0).sum())
+    if clipped:
+        warnings.warn(
+            f"save_wav: {clipped} of {samples.size} samples lie outside [-1, 1] (peak "
+            f"{float(np.abs(samples).max()):.6g}) and were clipped; normalise the audio to avoid distortion",
+            stacklevel=2)
+        samples = np.clip(samples, -1.0, 1.0)
+    pcm = np.round(samples * _INT16_SAVE_SCALE).astype(np.int16)
+    path = Path(path)
+    wavfile.write(path, int(sampling_rate), pcm)
+    return path

@@ -1,0 +1,152 @@
+"""Autoregressive Tacotron 2 decoder: prenet, attention LSTM, attention, decoder LSTM, projections."""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from .attention import Attention
+from .config import Tacotron2Config
+from .decoder_state import DecoderState
+from .layers import LinearNorm
+from .masks import padding_mask
+from .outputs import DecoderInference
+from .prenet import Prenet
+
+
+class Decoder(nn.Module):
+    """Predicts mel frames one at a time from the encoder outputs ("memory", (B, N, E)).
+
+    :meth:`step` is one faithful step of NVIDIA's ``decode``; :meth:`forward`
+    is the teacher-forced loop and :meth:`infer` the free-running one.
+    """
+
+    def __init__(self, config: Tacotron2Config) -> None:
+        super().__init__()
+        c = config
+        self.n_mel_channels = c.n_mel_channels
+        self.n_frames_per_step = c.n_frames_per_step
+        self.attention_rnn_dim = c.attention_rnn_dim
+        self.decoder_rnn_dim = c.decoder_rnn_dim
+        self.max_decoder_steps = c.max_decoder_steps
+        self.gate_threshold = c.gate_threshold
+        self.p_attention_dropout = c.p_attention_dropout
+        self.p_decoder_dropout = c.p_decoder_dropout
+        self.early_stopping = not c.decoder_no_early_stopping
+        frame_dim = c.n_mel_channels * c.n_frames_per_step
+        embedding_dim = c.encoder_embedding_dim
+
+        self.prenet = Prenet(frame_dim, [c.prenet_dim, c.prenet_dim])
+        self.attention_rnn = nn.LSTMCell(c.prenet_dim + embedding_dim, c.attention_rnn_dim)
+        self.attention_layer = Attention(c.attention_rnn_dim, embedding_dim, c.attention_dim,
+                                         c.attention_location_n_filters, c.attention_location_kernel_size)
+        self.decoder_rnn = nn.LSTMCell(c.attention_rnn_dim + embedding_dim, c.decoder_rnn_dim)
+        self.linear_projection = LinearNorm(c.decoder_rnn_dim + embedding_dim, frame_dim)
+        self.gate_layer = LinearNorm(c.decoder_rnn_dim + embedding_dim, 1, bias=True, w_init_gain="sigmoid")
+
+    def initial_state(self, memory: Tensor) -> DecoderState:
+        """Zero state for ``memory`` (B, N, E)."""
+        return DecoderState.zeros(memory, self.attention_rnn_dim, self.decoder_rnn_dim)
+
+    def go_frame(self, memory: Tensor) -> Tensor:
+        """All-zero first decoder input, (B, n_mel_channels * n_frames_per_step)."""
+        return memory.new_zeros(memory.size(0), self.n_mel_channels * self.n_frames_per_step)
+
+    def step(self, prenet_output: Tensor, state: DecoderState, memory: Tensor, processed_memory: Tensor,
+             mask: Tensor) -> Tuple[Tensor, Tensor, DecoderState]:
+        """One decoder step.
+
+        ``prenet_output`` (B, prenet_dim): the prenet applied to the previous
+        frame; ``memory`` (B, N, E); ``processed_memory`` (B, N, attention_dim);
+        ``mask`` (B, N) True at padding. Returns ``(mel frame (B, n_mels),
+        gate logit (B, 1), new state)``. Dropout of the LSTM outputs only in
+        training mode.
+        """
+        cell_input = torch.cat((prenet_output, state.attention_context), -1)
+        attention_hidden, attention_cell = self.attention_rnn(
+            cell_input, (state.attention_hidden, state.attention_cell))
+        attention_hidden = F.dropout(attention_hidden, self.p_attention_dropout, self.training)
+
+        weights_cat = torch.stack((state.attention_weights, state.attention_weights_cum), dim=1)
+        context, weights = self.attention_layer(attention_hidden, memory, processed_memory, weights_cat, mask)
+        weights_cum = state.attention_weights_cum + weights
+
+        decoder_hidden, decoder_cell = self.decoder_rnn(
+            torch.cat((attention_hidden, context), -1), (state.decoder_hidden, state.decoder_cell))
+        decoder_hidden = F.dropout(decoder_hidden, self.p_decoder_dropout, self.training)
+
+        hidden_context = torch.cat((decoder_hidden, context), dim=1)
+        mel_frame = self.linear_projection(hidden_context)
+        gate = self.gate_layer(hidden_context)
+        new_state = DecoderState(attention_hidden, attention_cell, decoder_hidden, decoder_cell,
+                                 weights, weights_cum, context)
+        return mel_frame, gate, new_state
+
+    def forward(self, memory: Tensor, mel_inputs: Tensor, memory_lengths: Tensor,
+                prenet_dropout: bool = True) -> Tuple[Tensor, Tensor, Tensor]:
+        """Teacher-forced decoding.
+
+        ``memory`` (B, N, E), ``mel_inputs`` (B, n_mels, T) targets,
+        ``memory_lengths`` (B,). Returns ``mel`` (B, n_mels, T), ``gate``
+        logits (B, T), ``alignments`` (B, T, N). The prenet runs once over the
+        go frame and all T target frames (T + 1 frames), as NVIDIA's, so its
+        dropout draws random numbers in the same order.
+        """
+        frames = torch.cat((self.go_frame(memory).unsqueeze(0), mel_inputs.permute(2, 0, 1)), dim=0)
+        prenet_outputs = self.prenet(frames, dropout=prenet_dropout)
+        mask = padding_mask(memory_lengths, memory.size(1))
+        processed_memory = self.attention_layer.memory_layer(memory)
+        state = self.initial_state(memory)
+
+        mels, gates, alignments = [], [], []
+        for t in range(mel_inputs.size(2)):
+            mel_frame, gate, state = self.step(prenet_outputs[t], state, memory, processed_memory, mask)
+            mels.append(mel_frame)
+            gates.append(gate.squeeze(1))
+            alignments.append(state.attention_weights)
+        return (torch.stack(mels, dim=2), torch.stack(gates, dim=1), torch.stack(alignments, dim=1))
+
+    @torch.no_grad()
+    def infer(self, memory: Tensor, memory_lengths: Tensor, early_stopping: Optional[bool] = None,
+              max_decoder_steps: Optional[int] = None, prenet_dropout: bool = True) -> DecoderInference:
+        """Free-running decoding until every item's gate fires (or ``max_decoder_steps``).
+
+        An item's ``mel_lengths`` entry counts the frames before its first
+        frame with ``sigmoid(gate) > gate_threshold``; decoding goes on for all
+        items until the last one stops (NVIDIA's DLE rule). Outputs are written
+        into buffers of ``max_decoder_steps`` frames allocated once, then cut
+        to the steps run. Returns :class:`DecoderInference`.
+        """
+        early_stopping = self.early_stopping if early_stopping is None else early_stopping
+        max_steps = self.max_decoder_steps if max_decoder_steps is None else max_decoder_steps
+        batch = memory.size(0)
+        mask = padding_mask(memory_lengths, memory.size(1))
+        processed_memory = self.attention_layer.memory_layer(memory)
+        state = self.initial_state(memory)
+        frame = self.go_frame(memory)
+        mel_lengths = torch.zeros(batch, dtype=torch.int32, device=memory.device)
+        not_finished = torch.ones(batch, dtype=torch.int32, device=memory.device)
+
+        mels = gates = alignments = None
+        steps = 0
+        while steps < max_steps:
+            mel_frame, gate, state = self.step(self.prenet(frame, dropout=prenet_dropout), state,
+                                               memory, processed_memory, mask)
+            if mels is None:
+                mels = mel_frame.new_empty((max_steps,) + tuple(mel_frame.shape))
+                gates = gate.new_empty((max_steps, batch))
+                alignments = state.attention_weights.new_empty((max_steps,) + tuple(state.attention_weights.shape))
+            mels[steps], gates[steps], alignments[steps] = mel_frame, gate.squeeze(1), state.attention_weights
+            steps += 1
+            not_finished = not_finished * (torch.sigmoid(gate.squeeze(1)) <= self.gate_threshold).to(torch.int32)
+            mel_lengths += not_finished
+            if early_stopping and not bool(not_finished.any()):
+                break
+            frame = mel_frame
+
+        reached_limit = not_finished.bool() if steps == max_steps else torch.zeros_like(not_finished, dtype=torch.bool)
+        return DecoderInference(mels[:steps].permute(1, 2, 0).contiguous(),
+                                gates[:steps].transpose(0, 1).contiguous(),
+                                alignments[:steps].transpose(0, 1).contiguous(), mel_lengths, reached_limit)
