@@ -47,38 +47,36 @@ class WaveGlowVocoder:
 class GriffinLimVocoder:
     """Griffin-Lim phase reconstruction from the mel spectrogram (no vocoder weights needed).
 
-    Uses a :class:`audio.TacotronSTFT` with the Tacotron 2 model's
-    ``n_mel_channels`` (1024/256/1024 Hann, 22050 Hz, 0-8000 Hz) and
-    :func:`audio.mel_to_audio_griffin_lim` on each item's trimmed mel; the
-    ``256 * (frames - 1)`` samples it returns are padded with zeros to
-    ``256 * frames`` so that every vocoder gives ``mel_length * 256`` samples.
-    Much lower quality than WaveGlow; ``sigma`` and ``denoise`` do not apply.
+    Wraps :class:`voice.vocoder.GriffinLimVocoder` (any mel length, fixed
+    initial phase) with a :class:`audio.TacotronSTFT` of the Tacotron 2 model's
+    ``n_mel_channels`` (1024/256/1024 Hann, 22050 Hz, 0-8000 Hz), run on each
+    item's trimmed mel; its ``256 * (frames - 1)`` samples are padded with
+    zeros to ``256 * frames`` so that every vocoder gives ``mel_length * 256``
+    samples. Much lower quality than WaveGlow; ``sigma`` and ``denoise`` do not apply.
     """
 
     name = "griffin-lim"
 
     def __init__(self, n_mel_channels: int, n_iters: int = 60) -> None:
         from audio import TacotronSTFT
+        from voice.vocoder import GriffinLimVocoder as _GriffinLim
 
         if n_iters < 1:
             raise ValueError(f"n_iters must be at least 1, got {n_iters}")
-        self.n_iters = n_iters
-        self.stft = TacotronSTFT(n_mel_channels=n_mel_channels)
+        self._griffin_lim = _GriffinLim(TacotronSTFT(n_mel_channels=n_mel_channels), n_iters=n_iters)
 
     def to(self, device: torch.device) -> "GriffinLimVocoder":
-        self.stft = self.stft.to(device)
+        self._griffin_lim.taco_stft = self._griffin_lim.taco_stft.to(device)
         return self
 
     def __call__(self, mel: torch.Tensor, lengths: Sequence[int], *, sigma: float = 0.0,
                  denoise: float = 0.0) -> List[torch.Tensor]:
         """``mel (B, n_mels, T)`` and frame counts -> per item float32 audio ``(lengths[b] * 256,)``."""
-        from audio import mel_to_audio_griffin_lim
-
         out = []
         for b, n in enumerate(lengths):
             if n == 0:
                 out.append(mel.new_zeros(0, dtype=torch.float32))
                 continue
-            audio = mel_to_audio_griffin_lim(mel[b:b + 1, :, :n].float(), self.stft, n_iters=self.n_iters).reshape(-1)
+            audio = self._griffin_lim(mel[b:b + 1, :, :n].float()).reshape(-1).float()
             out.append(torch.nn.functional.pad(audio, (0, n * HOP_LENGTH - audio.numel())))
         return out
