@@ -20,7 +20,6 @@ import hashlib
 import http.client
 import os
 import socket
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import BinaryIO, Optional, Union
 import torch
 from tqdm import tqdm
 
+from .atomic import atomic_write
 from .registry import PretrainedFile, get_pretrained_file
 
 CACHE_ENV_VAR = "TACOTRON2_CHECKPOINT_DIR"
@@ -145,28 +145,23 @@ def download_file(entry: Union[str, PretrainedFile], cache_dir: Optional[Union[s
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise _fail(entry, path, f"cannot create the cache folder ({exc})") from exc
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            try:
-                with urllib.request.urlopen(source_url(entry), timeout=timeout) as response:
-                    written, digest = _copy_stream(response, handle, _announced_length(response),
-                                                   entry.filename, progress)
-                    problem = _check_complete(entry, response, written, digest)
-            except urllib.error.HTTPError as exc:
-                raise _fail(entry, path, f"HTTP {exc.code} {exc.reason}") from exc
-            except urllib.error.URLError as exc:
-                raise _fail(entry, path, f"network unreachable or offline ({exc.reason})") from exc
-            except (http.client.HTTPException, socket.timeout, ConnectionError) as exc:
-                raise _fail(entry, path, f"transfer interrupted ({type(exc).__name__}: {exc})") from exc
-            if problem is not None:
-                raise _fail(entry, path, problem)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    def fetch(handle: BinaryIO) -> None:
+        try:
+            with urllib.request.urlopen(source_url(entry), timeout=timeout) as response:
+                written, digest = _copy_stream(response, handle, _announced_length(response), entry.filename,
+                                               progress)
+                problem = _check_complete(entry, response, written, digest)
+        except urllib.error.HTTPError as exc:
+            raise _fail(entry, path, f"HTTP {exc.code} {exc.reason}") from exc
+        except urllib.error.URLError as exc:
+            raise _fail(entry, path, f"network unreachable or offline ({exc.reason})") from exc
+        except (http.client.HTTPException, socket.timeout, ConnectionError) as exc:
+            raise _fail(entry, path, f"transfer interrupted ({type(exc).__name__}: {exc})") from exc
+        if problem is not None:
+            raise _fail(entry, path, problem)
+
+    atomic_write(path, fetch)  # renamed into place only if fetch() returns: no partial file, ever
     return path
 
 
