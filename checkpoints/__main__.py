@@ -15,23 +15,16 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
+from .cli_support import OneLineArgumentParser, UsageError, report_error
+
 PROG = "python -m checkpoints"
 EXIT_USAGE = 2
 
 
-class UsageError(Exception):
-    """A user error: one line on stderr, exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m checkpoints``."""
-    parser = _Parser(prog=PROG, description="Inspect and convert Tacotron 2 / WaveGlow checkpoints.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = OneLineArgumentParser(prog=PROG, description="Inspect and convert Tacotron 2 / WaveGlow checkpoints.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineArgumentParser)
     inspect = sub.add_parser("inspect", help="describe a checkpoint file")
     inspect.add_argument("file")
     inspect.add_argument("--config", help="JSON config (inline or a .json file) for files that store none")
@@ -130,7 +123,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args = build_parser().parse_args(argv)
         return commands[args.command](args)
     except (UsageError, CheckpointError, DownloadError, ValueError, OSError) as exc:
-        print(f"{PROG}: error: {' '.join(str(exc).split()) or type(exc).__name__}", file=sys.stderr)
+        report_error(PROG, exc)
         return EXIT_USAGE
 
 

@@ -19,27 +19,18 @@ import warnings
 from pathlib import Path
 from typing import List, Optional, Sequence, TextIO
 
+from checkpoints.cli_support import OneLineArgumentParser, UsageError, report_error
+
 PROG = "tacotron2-tts"
 EXIT_USAGE = 2
 EXIT_RUNTIME = 1
-
-
-class UsageError(Exception):
-    """A user error: reported as one line on stderr with exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """``ArgumentParser`` whose errors raise :class:`UsageError` instead of printing usage."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``tacotron2-tts`` argument parser."""
     from checkpoints.registry import DEFAULT_VOICE, PRETRAINED_VOICES
 
-    p = _Parser(prog=PROG, description="Synthesize speech with Tacotron 2 and WaveGlow.")
+    p = OneLineArgumentParser(prog=PROG, description="Synthesize speech with Tacotron 2 and WaveGlow.")
     p.add_argument("text", nargs="?", help="text to speak (default: read stdin when no -i is given)")
     p.add_argument("-i", "--input", metavar="FILE", help="text file, one phrase per line -> one WAV per line")
     p.add_argument("-o", "--output", metavar="PATH",
@@ -181,26 +172,21 @@ def main(argv: Optional[Sequence[str]] = None, stdin: Optional[TextIO] = None) -
     try:
         args = build_parser().parse_args(argv)
     except UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        report_error(PROG, exc)
         return EXIT_USAGE
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:
             return _run(args, stdin if stdin is not None else sys.stdin)
         except (UsageError, CheckpointError, DownloadError, ValueError, OSError) as exc:
-            print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+            report_error(PROG, exc)
             return EXIT_USAGE
         except FloatingPointError as exc:
-            print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+            report_error(PROG, exc)
             return EXIT_RUNTIME
         except KeyboardInterrupt:
             print(f"{PROG}: interrupted", file=sys.stderr)
             return 130
-
-
-def _one_line(exc: BaseException) -> str:
-    """The exception's message folded onto one line."""
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

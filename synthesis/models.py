@@ -40,6 +40,20 @@ class LoadedModels:
     waveglow_source: Optional[str]
 
 
+def _load_one(model: str, path: Optional[PathLike], entry: Optional[PretrainedFile],
+              cache_dir: Optional[PathLike], progress: bool) -> "tuple[torch.nn.Module, str]":
+    """``(model, where it came from)`` from a local file, else from the registry entry."""
+    from checkpoints import load_tacotron2, load_waveglow
+
+    if path is not None:
+        loader = load_tacotron2 if model == "tacotron2" else load_waveglow
+        return loader(path), f"file {os.fspath(path)}"
+    if entry is not None:
+        return load_pretrained(entry, cache_dir, progress=progress), f"pretrained {entry.name} ({entry.description})"
+    hint = ", or use the griffin-lim vocoder" if model == "waveglow" else ""
+    raise ValueError(f"no {model} weights: pass a checkpoint path or a pretrained voice name{hint}")
+
+
 def load_models(tacotron2: Optional[PathLike] = None, waveglow: Optional[PathLike] = None, *,
                 pretrained: Optional[str] = None, need_waveglow: bool = True, cache_dir: Optional[PathLike] = None,
                 progress: bool = True) -> LoadedModels:
@@ -47,24 +61,8 @@ def load_models(tacotron2: Optional[PathLike] = None, waveglow: Optional[PathLik
 
     ``ValueError`` when neither a file nor a voice is given for a needed model.
     """
-    from checkpoints import load_tacotron2, load_waveglow
-
-    files = get_voice(pretrained) if pretrained is not None else None
-    if tacotron2 is not None:
-        taco, taco_source = load_tacotron2(tacotron2), f"file {os.fspath(tacotron2)}"
-    elif files is not None:
-        taco = load_pretrained(files[0], cache_dir, progress=progress)
-        taco_source = f"pretrained {files[0].name} ({files[0].description})"
-    else:
-        raise ValueError("no Tacotron 2 weights: pass a checkpoint path or a pretrained voice name")
-    glow, glow_source = None, None
-    if need_waveglow:
-        if waveglow is not None:
-            glow, glow_source = load_waveglow(waveglow), f"file {os.fspath(waveglow)}"
-        elif files is not None:
-            glow = load_pretrained(files[1], cache_dir, progress=progress)
-            glow_source = f"pretrained {files[1].name} ({files[1].description})"
-        else:
-            raise ValueError("no WaveGlow weights: pass a WaveGlow checkpoint path, a pretrained voice name, "
-                             "or use the griffin-lim vocoder")
+    taco_entry, glow_entry = get_voice(pretrained) if pretrained is not None else (None, None)
+    taco, taco_source = _load_one("tacotron2", tacotron2, taco_entry, cache_dir, progress)
+    glow, glow_source = _load_one("waveglow", waveglow, glow_entry, cache_dir, progress) if need_waveglow \
+        else (None, None)
     return LoadedModels(taco, glow, taco_source, glow_source)
