@@ -52,7 +52,8 @@ class GriffinLimVocoder:
     ``n_mel_channels`` (1024/256/1024 Hann, 22050 Hz, 0-8000 Hz), run on each
     item's trimmed mel; its ``256 * (frames - 1)`` samples are padded with
     zeros to ``256 * frames`` so that every vocoder gives ``mel_length * 256``
-    samples. Much lower quality than WaveGlow; ``sigma`` and ``denoise`` do not apply.
+    samples. It runs on the CPU whatever the pipeline's device (its initial phase comes
+    from a CPU generator). Much lower quality than WaveGlow; ``sigma`` and ``denoise`` do not apply.
     """
 
     name = "griffin-lim"
@@ -66,7 +67,7 @@ class GriffinLimVocoder:
         self._griffin_lim = _GriffinLim(TacotronSTFT(n_mel_channels=n_mel_channels), n_iters=n_iters)
 
     def to(self, device: torch.device) -> "GriffinLimVocoder":
-        self._griffin_lim.taco_stft = self._griffin_lim.taco_stft.to(device)
+        """Griffin-Lim stays on the CPU; returns self."""
         return self
 
     def __call__(self, mel: torch.Tensor, lengths: Sequence[int], *, sigma: float = 0.0,
@@ -77,6 +78,6 @@ class GriffinLimVocoder:
             if n == 0:
                 out.append(mel.new_zeros(0, dtype=torch.float32))
                 continue
-            audio = self._griffin_lim(mel[b:b + 1, :, :n].float()).reshape(-1).float()
+            audio = self._griffin_lim(mel[b:b + 1, :, :n].float().cpu()).reshape(-1)
             out.append(torch.nn.functional.pad(audio, (0, n * HOP_LENGTH - audio.numel())))
         return out

@@ -48,6 +48,7 @@ def test_matches_manual_tacotron2_then_waveglow_chain(tiny_models):
     assert result.audio[0].dtype == np.float32 and result.sampling_rate == 22050
 
 
+@pytest.mark.filterwarnings("ignore:.*reached max_decoder_steps")
 def test_length_is_pieces_plus_pauses(tiny_models):
     synth = _cpu(tiny_models[0], _smallest_waveglow(), pause_seconds=0.1)
     result = synth.synthesize(["First one. Second! Third?", "Alone."], seed=1, batch_size=4)
