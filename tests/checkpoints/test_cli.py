@@ -84,3 +84,27 @@ def test_runs_as_module(golden_dir):
                            str(golden_dir / "waveglow_tiny_ngc.pt")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "waveglow" in proc.stdout
+
+
+@pytest.mark.parametrize("name", ["waveglow_tiny_glow_pickle_legacy.pt", "tacotron2_tiny_nvidia_repo.pt"])
+def test_convert_to_hub_layout(capsys, tmp_path, golden_dir, name):
+    from checkpoints import load_tacotron2, load_waveglow
+
+    source, target = golden_dir / name, tmp_path / "hub.pt"
+    loader = load_waveglow if name.startswith("waveglow") else load_tacotron2
+    config = ["--config", '{"n_mel_channels": 8, "symbols_embedding_dim": 32, "encoder_embedding_dim": 32, '
+              '"attention_rnn_dim": 48, "attention_dim": 16, "attention_location_n_filters": 4, '
+              '"decoder_rnn_dim": 40, "prenet_dim": 24, "postnet_embedding_dim": 24, "max_decoder_steps": 40}'] \
+        if name.startswith("tacotron2") else []
+    assert main(["convert", str(source), str(target), "--fp16"] + config) == 0, capsys.readouterr().err
+    hub = torch.load(target, weights_only=True)
+    assert set(hub) == {"state_dict", "config"}
+    assert {v.dtype for v in hub["state_dict"].values() if v.is_floating_point()} == {torch.float16}
+    original = loader(source, config=None if not config else hub["config"]).state_dict()
+    converted = loader(target).state_dict()
+    assert original.keys() == converted.keys()
+    for key in original:
+        torch.testing.assert_close(converted[key], original[key].half().to(original[key].dtype), rtol=0, atol=0)
+    assert main(["inspect", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert "hub/NGC" in out and "loads as" in out
