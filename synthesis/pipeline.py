@@ -121,7 +121,9 @@ class Synthesizer:
             text_or_texts: a string, or a sequence of strings (one result item each).
             sigma: WaveGlow noise scale (NVIDIA/waveglow's README uses 0.6).
             denoise: denoiser strength for this call (default: the constructor's).
-            seed: ``torch.manual_seed(seed)`` before decoding: same seed, same audio.
+            seed: ``torch.manual_seed(seed)`` before decoding: same seed, texts and
+                ``batch_size``, same audio (the batch composition decides the order of
+                the random draws for prenet dropout and WaveGlow noise).
             batch_size: pieces decoded together (longest first, to limit padding).
             max_decoder_steps: per-piece frame limit (default: the model config's).
             progress: overrides the constructor's ``progress``.
