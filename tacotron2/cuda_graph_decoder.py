@@ -119,6 +119,7 @@ def clear_graph_cache(decoder: torch.nn.Module) -> None:
     decoder.__dict__.pop(_CACHE_ATTRIBUTE, None)
 
 
+@torch.no_grad()
 def cuda_graph_infer(decoder: torch.nn.Module, memory: Tensor, memory_lengths: Tensor, *, early_stopping: bool,
                      max_steps: int, prenet_dropout: bool = True, precision: str = "fp16",
                      stop_check_interval: Optional[int] = None, length_bucket: int = DEFAULT_LENGTH_BUCKET,

@@ -216,6 +216,7 @@ def decode(loop: FastDecoderLoop, max_steps: int, early_stopping: bool, gate_thr
                             tracker.reached_limit(step))
 
 
+@torch.no_grad()
 def fast_infer(decoder: torch.nn.Module, memory: Tensor, memory_lengths: Tensor, *, early_stopping: bool,
                max_steps: int, prenet_dropout: bool = True, precision: str = "fp32",
                stop_check_interval: Optional[int] = None) -> DecoderInference:
