@@ -14,7 +14,8 @@ STEPS = 30
 def _run(model, text, lengths, seed, **kwargs):
     """Seeded ``infer`` plus a draw from the generator afterwards (checks the RNG was left as faithful)."""
     torch.manual_seed(seed)
-    result = model.infer(text, lengths, max_decoder_steps=STEPS, return_reached_limit=True, **kwargs)
+    kwargs.setdefault("max_decoder_steps", STEPS)
+    result = model.infer(text, lengths, return_reached_limit=True, **kwargs)
     return result, torch.rand(4)
 
 
@@ -29,8 +30,8 @@ def _assert_same(fast, faithful, atol=1e-5):
 
 
 @pytest.mark.parametrize("batch", [1, 3])
-@pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("interval", [1, 4, 8])
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("interval", [1, 8])
 @pytest.mark.filterwarnings("ignore:Tacotron2.infer reached max_decoder_steps")
 def test_fast_equals_faithful_with_early_stopping(tiny_model, batch, seed, interval):
     text, lengths = inputs(batch)
@@ -50,7 +51,7 @@ def test_fast_equals_faithful_without_early_stopping(tiny_model, batch, dropout)
     assert fast[0].mel_postnet.size(2) == STEPS
 
 
-@pytest.mark.parametrize("seed", [3, 4, 5, 6])
+@pytest.mark.parametrize("seed", [3, 4])
 @pytest.mark.parametrize("early_stopping", [True, False])
 @pytest.mark.filterwarnings("ignore:Tacotron2.infer reached max_decoder_steps")
 def test_stop_rule_matches_closed_form_from_gate_trajectory(tiny_model, seed, early_stopping):
@@ -75,8 +76,7 @@ def test_max_steps_hit_reports_reached_limit_and_warns(tiny_model):
     assert fast[0].reached_limit.all() and torch.equal(fast[0].mel_lengths, torch.full((3,), STEPS, dtype=torch.int32))
 
 
-@pytest.mark.parametrize("name", ["ngc", "dle_train"])
-@pytest.mark.parametrize("interval", [1, 3])
+@pytest.mark.parametrize("name, interval", [("ngc", 3), ("dle_train", 1)])
 def test_golden_parity_through_fast_path(golden_dir, expected, name, interval):
     model = load_tacotron2(golden_dir / f"tacotron2_tiny_{name}.pt")
     torch.manual_seed(expected["infer_seed"])
@@ -93,16 +93,16 @@ def test_weight_change_after_a_fast_call_is_seen(tiny_model):
     with torch.no_grad():
         tiny_model.decoder.decoder_rnn.weight_hh.mul_(1.5)
         tiny_model.decoder.linear_projection.linear_layer.weight.add_(0.1)
-    fast = _run(tiny_model, text, lengths, 0, early_stopping=False)
-    faithful = _run(tiny_model, text, lengths, 0, early_stopping=False, method="faithful")
+    fast = _run(tiny_model, text, lengths, 0, early_stopping=False, max_decoder_steps=8)
+    faithful = _run(tiny_model, text, lengths, 0, early_stopping=False, method="faithful", max_decoder_steps=8)
     _assert_same(fast, faithful)
 
 
 def test_training_mode_falls_back_to_faithful(tiny_model):
     text, lengths = inputs(2)
     tiny_model.train()
-    fast = _run(tiny_model, text, lengths, 0, early_stopping=False)
-    faithful = _run(tiny_model, text, lengths, 0, early_stopping=False, method="faithful")
+    fast = _run(tiny_model, text, lengths, 0, early_stopping=False, max_decoder_steps=8)
+    faithful = _run(tiny_model, text, lengths, 0, early_stopping=False, method="faithful", max_decoder_steps=8)
     _assert_same(fast, faithful, atol=0)
 
 
