@@ -20,7 +20,6 @@ import resource
 import statistics
 import sys
 import time
-import warnings
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -66,17 +65,13 @@ def _decode(model: Tacotron2, memory, lengths, n_steps: int, method: str, precis
                                prenet_dropout=dropout, method=method, precision=precision)
 
 
-def _time_path(model, memory, lengths, n_steps, method, precision, repeats, device) -> List[float]:
-    times = []
-    for repeat in range(repeats + 1):  # the first run is warm-up
-        torch.manual_seed(repeat)
-        _sync(device)
-        start = time.perf_counter()
-        _decode(model, memory, lengths, n_steps, method, precision, dropout=True)
-        _sync(device)
-        if repeat:
-            times.append(time.perf_counter() - start)
-    return times
+def _time_once(model, memory, lengths, n_steps, method, precision, device, seed) -> float:
+    torch.manual_seed(seed)
+    _sync(device)
+    start = time.perf_counter()
+    _decode(model, memory, lengths, n_steps, method, precision, dropout=True)
+    _sync(device)
+    return time.perf_counter() - start
 
 
 def _peak_memory_mb(device: str) -> float:
@@ -85,10 +80,28 @@ def _peak_memory_mb(device: str) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def _setup(models: dict, cpu_model: Tacotron2, config: Tacotron2Config, name: str, batch: int,
+           text_length: int):
+    """(model on the path's device, encoder outputs, lengths) for one path and batch size."""
+    device = PATHS[name][0]
+    if device not in models:
+        models[device] = Tacotron2(config).eval()
+        models[device].load_state_dict(cpu_model.state_dict())
+        models[device].to(device)
+    model = models[device]
+    text, lengths = _inputs(config, batch, text_length, device)
+    with torch.no_grad():
+        memory = model.encode(text, lengths)
+    return model, memory, lengths
+
+
 def bench_tacotron2(config: Optional[Tacotron2Config] = None, paths: Optional[Sequence[str]] = None,
                     batch_sizes: Sequence[int] = (1, 4), n_steps: int = 100, repeats: int = 3, threads: int = 2,
                     text_length: int = 128) -> List[dict]:
     """Time and check each decoder path; one dict per (path, batch size).
+
+    After one warm-up run per path, the timed runs go round robin over the
+    paths ``repeats`` times and the median is kept.
 
     ``config`` defaults to the hub model; ``paths`` to :func:`default_paths`
     (names in :data:`PATHS`). Each dict holds ``path``, ``device``,
@@ -111,34 +124,33 @@ def bench_tacotron2(config: Optional[Tacotron2Config] = None, paths: Optional[Se
     models = {"cpu": cpu_model}
     rows: List[dict] = []
     for batch in batch_sizes:
+        setups = {name: _setup(models, cpu_model, config, name, batch, text_length) for name in paths}
         references = {}
-        for name in paths:
+        measured = {}
+        for name, (model, memory, lengths) in setups.items():  # warm-up, reference and accuracy run
             device, method, precision = PATHS[name]
-            if device not in models:
-                models[device] = Tacotron2(config).eval()
-                models[device].load_state_dict(cpu_model.state_dict())
-                models[device].to(device)
-            model = models[device]
-            text, lengths = _inputs(config, batch, text_length, device)
-            with torch.no_grad():
-                memory = model.encode(text, lengths)
             if device not in references:
-                references[device] = _decode(model, memory, lengths, n_steps, "faithful", "fp32", False).mel
-            if device == "cuda":
-                torch.cuda.reset_peak_memory_stats()
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
-                times = _time_path(model, memory, lengths, n_steps, method, precision, repeats, device)
-                mel = _decode(model, memory, lengths, n_steps, method, precision, False).mel
-            error = (mel.float() - references[device].float())
-            seconds = statistics.median(times)
+                references[device] = _decode(model, memory, lengths, n_steps, "faithful", "fp32", False).mel.float()
+            _time_once(model, memory, lengths, n_steps, method, precision, device, 0)
+            error = _decode(model, memory, lengths, n_steps, method, precision, False).mel.float() - references[device]
+            measured[name] = dict(times_s=[], max_abs_err=float(error.abs().max()),
+                                  mean_abs_err=float(error.abs().mean()),
+                                  rel_err=float(error.norm() / references[device].norm()))
+        for repeat in range(repeats):  # round robin, so load changes on a busy machine hit every path alike
+            for name, (model, memory, lengths) in setups.items():
+                device, method, precision = PATHS[name]
+                if device == "cuda":
+                    torch.cuda.reset_peak_memory_stats()
+                measured[name]["times_s"].append(
+                    _time_once(model, memory, lengths, n_steps, method, precision, device, repeat + 1))
+                measured[name]["peak_mem_mb"] = _peak_memory_mb(device)
+        for name, result in measured.items():
+            device, method, precision = PATHS[name]
+            seconds = statistics.median(result["times_s"])
             rows.append(dict(path=name, device=device, method=method, precision=precision, batch_size=batch,
                              threads=threads, n_steps=n_steps, text_length=text_length,
                              ms_per_step=1e3 * seconds / n_steps, frames_per_s=batch * n_steps / seconds,
-                             x_real_time=batch * n_steps / seconds / FRAMES_PER_SECOND_OF_AUDIO,
-                             max_abs_err=float(error.abs().max()), mean_abs_err=float(error.abs().mean()),
-                             rel_err=float(error.norm() / references[device].float().norm()),
-                             peak_mem_mb=_peak_memory_mb(device), times_s=times))
+                             x_real_time=batch * n_steps / seconds / FRAMES_PER_SECOND_OF_AUDIO, **result))
     _add_speedups(rows)
     return rows
 

@@ -15,6 +15,7 @@ writes ``x @ weight.T + bias`` for ``x`` (B, in) into a preallocated ``out``
 """
 from __future__ import annotations
 
+import warnings
 from typing import Optional, Union
 
 import torch
@@ -74,7 +75,9 @@ class Int8Linear:
         weight = weight.detach().float()
         scales = (weight.abs().amax(dim=1) / 127.0).clamp_min(1e-12).double()
         zero_points = torch.zeros(weight.size(0), dtype=torch.long)
-        quantized = torch.quantize_per_channel(weight, scales, zero_points, 0, torch.qint8)
+        with warnings.catch_warnings():  # torch >= 2.10 flags quantized tensors as deprecated; nothing to act on
+            warnings.filterwarnings("ignore", message=".*quantize_per_channel.*", category=UserWarning)
+            quantized = torch.quantize_per_channel(weight, scales, zero_points, 0, torch.qint8)
         self.packed = torch.ops.quantized.linear_prepack(
             quantized, None if bias is None else bias.detach().float())
 
