@@ -139,3 +139,10 @@ def test_atomic_save_failure_keeps_old_file(tmp_path):
         atomic_torch_save({"v": Unpicklable()}, path)
     assert torch.load(path, weights_only=True)["v"].item() == 1.0
     assert os.listdir(tmp_path) == ["ckpt.pt"]
+
+
+def test_atomic_write_text_round_trips_unicode(tmp_path):
+    from checkpoints.atomic import atomic_write_text
+
+    path = atomic_write_text(tmp_path / "a.txt", "naïve — ok\n")
+    assert path.read_text(encoding="utf-8") == "naïve — ok\n"
