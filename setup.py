@@ -12,7 +12,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.9",
     packages=["tacotron2", "waveglow", "text", "audio", "checkpoints", "voice", "training", "training.data",
-              "training.models"],
+              "training.models", "synthesis"],
     package_data={"voice": ["builtin/*.pt"]},
     install_requires=[
         "torch>=2.0",
@@ -34,6 +34,7 @@ setup(
         "console_scripts": [
             "tacotron2-train=training.cli:tacotron2_main",
             "waveglow-train=training.cli:waveglow_main",
+            "tacotron2-tts=synthesis.cli:main",
         ],
     },
 )
