@@ -130,6 +130,14 @@ PRETRAINED_VOICES: Dict[str, Tuple[str, str]] = {
 
 DEFAULT_VOICE = "ljspeech"
 
+#: The voice shipped inside the package (``voice/builtin/voice_tacotron2.pt``): a small
+#: Tacotron 2 trained with this library on espeak-ng speech, vocoded by Griffin-Lim.
+#: Nothing to download; ``tacotron2-tts`` uses it when no weights are named and
+#: :data:`DEFAULT_VOICE`'s files are not in the download cache.
+BUILTIN_VOICE = "builtin"
+BUILTIN_VOICE_DESCRIPTION = ("built-in voice (small Tacotron 2 trained on espeak-ng speech, shipped in the package, "
+                             "no download)")
+
 
 def get_pretrained_file(name: str) -> PretrainedFile:
     """The registry entry called ``name``; ``ValueError`` listing the known names otherwise."""
@@ -154,5 +162,6 @@ def hub_file_name(model: str, model_math: str = "fp32") -> str:
     return f"{model}-dle-{model_math}"
 
 
-__all__ = ["PretrainedFile", "PRETRAINED_FILES", "PRETRAINED_VOICES", "DEFAULT_VOICE", "WAVEGLOW_256_CONFIG",
+__all__ = ["PretrainedFile", "PRETRAINED_FILES", "PRETRAINED_VOICES", "DEFAULT_VOICE", "BUILTIN_VOICE",
+           "BUILTIN_VOICE_DESCRIPTION", "WAVEGLOW_256_CONFIG",
            "get_pretrained_file", "get_voice", "hub_file_name"]

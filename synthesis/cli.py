@@ -2,7 +2,8 @@
 
 Examples::
 
-    tacotron2-tts "Hello world" -o hello.wav                  # NVIDIA's DLE weights, downloaded once
+    tacotron2-tts "Hello world" -o hello.wav                  # NVIDIA's weights if downloaded, else the built-in voice
+    tacotron2-tts "Hello world" --pretrained ljspeech -o hello.wav   # NVIDIA's DLE weights, downloaded once
     tacotron2-tts -i phrases.txt -o out/                      # one WAV per line: out/audio_0.wav, ...
     echo "From stdin." | tacotron2-tts -o stdin.wav
     tacotron2-tts "Hi" --tacotron2 t2.pt --waveglow wg.pt -o hi.wav
@@ -28,7 +29,7 @@ EXIT_RUNTIME = 1
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``tacotron2-tts`` argument parser."""
-    from checkpoints.registry import DEFAULT_VOICE, PRETRAINED_VOICES
+    from checkpoints.registry import BUILTIN_VOICE, DEFAULT_VOICE, PRETRAINED_VOICES
 
     p = OneLineArgumentParser(prog=PROG, description="Synthesize speech with Tacotron 2 and WaveGlow.")
     p.add_argument("text", nargs="?", help="text to speak (default: read stdin when no -i is given)")
@@ -37,9 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="WAV file, or folder (default: output.wav; with -i, the folder 'output')")
     p.add_argument("--tacotron2", metavar="PATH", help="Tacotron 2 checkpoint (any NVIDIA layout)")
     p.add_argument("--waveglow", metavar="PATH", help="WaveGlow checkpoint (any NVIDIA layout)")
-    p.add_argument("--pretrained", metavar="NAME", choices=sorted(PRETRAINED_VOICES),
-                   help=f"NVIDIA voice downloaded on first use: {', '.join(sorted(PRETRAINED_VOICES))} "
-                        f"(default {DEFAULT_VOICE} when no --tacotron2 is given)")
+    p.add_argument("--pretrained", metavar="NAME", choices=sorted(PRETRAINED_VOICES) + [BUILTIN_VOICE],
+                   help=f"NVIDIA voice downloaded on first use: {', '.join(sorted(PRETRAINED_VOICES))}; or "
+                        f"{BUILTIN_VOICE}, the small voice shipped in the package (no download). Default when "
+                        f"no --tacotron2 is given: {DEFAULT_VOICE} if already downloaded, else {BUILTIN_VOICE}")
     p.add_argument("--cache-dir", metavar="DIR", help="download cache (default $TACOTRON2_CHECKPOINT_DIR or "
                                                       "torch.hub.get_dir()/checkpoints)")
     p.add_argument("--vocoder", choices=("waveglow", "griffin-lim"), default="waveglow")
@@ -116,6 +118,35 @@ def _output_paths(args: argparse.Namespace, count: int) -> List[Path]:
     return paths
 
 
+def _choose_voice(args: argparse.Namespace) -> "tuple[Optional[str], bool]":
+    """``(pretrained voice or None, use Griffin-Lim)``; says on stderr when the built-in voice is chosen.
+
+    With no weights named, NVIDIA's default voice is used if it is already in
+    the download cache, else the built-in voice (see ``synthesis.models.default_voice``).
+    The built-in voice has no WaveGlow, so it is vocoded by Griffin-Lim unless
+    ``--waveglow PATH`` is given.
+    """
+    from checkpoints.registry import BUILTIN_VOICE, DEFAULT_VOICE
+
+    from .models import default_voice
+
+    griffin = args.vocoder == "griffin-lim"
+    needs_voice = args.tacotron2 is None or (not griffin and args.waveglow is None)
+    voice = args.pretrained or (default_voice(args.cache_dir) if needs_voice else None)
+    if voice != BUILTIN_VOICE:
+        return voice, griffin
+    if args.pretrained is None:
+        _info(args, f"voice: {BUILTIN_VOICE} (NVIDIA's weights are not downloaded; "
+                    f"--pretrained {DEFAULT_VOICE} fetches them once)")
+    if not griffin and args.waveglow is None:
+        for flag, value in (("--sigma", args.sigma), ("--denoise", args.denoise)):
+            if value is not None:
+                raise UsageError(f"{flag} applies to WaveGlow, and the {BUILTIN_VOICE} voice has none: "
+                                 "give --waveglow PATH or drop the option")
+        griffin = True
+    return voice, griffin
+
+
 def _info(args: argparse.Namespace, message: str) -> None:
     if not args.quiet:
         print(f"{PROG}: {message}", file=sys.stderr)
@@ -134,19 +165,16 @@ def _run(args: argparse.Namespace, stdin: TextIO) -> int:
 
         require_matplotlib()
     from audio import save_wav
-    from checkpoints.registry import DEFAULT_VOICE
 
     from .models import load_models
     from .pipeline import Synthesizer
 
-    griffin = args.vocoder == "griffin-lim"
-    voice = args.pretrained or (DEFAULT_VOICE if args.tacotron2 is None or
-                                (not griffin and args.waveglow is None) else None)
+    voice, griffin = _choose_voice(args)
     models = load_models(args.tacotron2, args.waveglow, pretrained=voice, need_waveglow=not griffin,
                          cache_dir=args.cache_dir, progress=not args.quiet)
     _info(args, f"Tacotron 2: {models.tacotron2_source}")
     _info(args, f"vocoder: {models.waveglow_source if not griffin else 'Griffin-Lim (no weights)'}")
-    synth = Synthesizer(models.tacotron2, models.waveglow, vocoder=args.vocoder, device=args.device,
+    synth = Synthesizer(models.tacotron2, models.waveglow, vocoder="griffin-lim" if griffin else args.vocoder, device=args.device,
                         precision=args.precision, progress=False if args.quiet else None,
                         **({} if args.denoise is None else {"denoiser_strength": args.denoise}))
     result = synth.synthesize(texts, seed=args.seed, batch_size=args.batch_size,

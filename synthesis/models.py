@@ -8,7 +8,8 @@ from typing import Optional, Union
 import torch
 
 from checkpoints.download import download_file
-from checkpoints.registry import PretrainedFile, get_pretrained_file, get_voice
+from checkpoints.registry import (BUILTIN_VOICE, BUILTIN_VOICE_DESCRIPTION, DEFAULT_VOICE, PretrainedFile,
+                                  get_pretrained_file, get_voice)
 
 PathLike = Union[str, os.PathLike]
 
@@ -59,10 +60,47 @@ def load_models(tacotron2: Optional[PathLike] = None, waveglow: Optional[PathLik
                 progress: bool = True) -> LoadedModels:
     """Local files take precedence; whatever is not given comes from voice ``pretrained``.
 
+    ``pretrained=BUILTIN_VOICE`` takes the Tacotron 2 shipped in the package
+    (it has no WaveGlow: pass ``waveglow`` or ``need_waveglow=False``).
     ``ValueError`` when neither a file nor a voice is given for a needed model.
     """
+    if pretrained == BUILTIN_VOICE:
+        return _load_builtin(tacotron2, waveglow, need_waveglow)
     taco_entry, glow_entry = get_voice(pretrained) if pretrained is not None else (None, None)
     taco, taco_source = _load_one("tacotron2", tacotron2, taco_entry, cache_dir, progress)
     glow, glow_source = _load_one("waveglow", waveglow, glow_entry, cache_dir, progress) if need_waveglow \
         else (None, None)
     return LoadedModels(taco, glow, taco_source, glow_source)
+
+
+def _load_builtin(tacotron2: Optional[PathLike], waveglow: Optional[PathLike], need_waveglow: bool) -> LoadedModels:
+    """The built-in Tacotron 2 (unless a file is given) with an optional local WaveGlow."""
+    from voice.builtin import load_builtin_voice
+
+    if tacotron2 is not None:
+        taco, taco_source = _load_one("tacotron2", tacotron2, None, None, False)
+    else:
+        taco, taco_source = load_builtin_voice(), BUILTIN_VOICE_DESCRIPTION
+    glow, glow_source = (None, None)
+    if need_waveglow:
+        if waveglow is None:
+            raise ValueError(f"the {BUILTIN_VOICE} voice has no WaveGlow: use --vocoder griffin-lim or --waveglow PATH")
+        glow, glow_source = _load_one("waveglow", waveglow, None, None, False)
+    return LoadedModels(taco, glow, taco_source, glow_source)
+
+
+def default_voice(cache_dir: Optional[PathLike] = None) -> str:
+    """The voice used when no weights are named.
+
+    :data:`DEFAULT_VOICE` (NVIDIA's) when both its files are already in the
+    download cache, else the built-in voice when the package ships it (no
+    network needed), else :data:`DEFAULT_VOICE` (downloaded on first use).
+    """
+    from checkpoints.download import cached_path
+    from voice.builtin import BUILTIN_DIR, BUILTIN_VOICE_NAME
+
+    if all(cached_path(entry, cache_dir).is_file() for entry in get_voice(DEFAULT_VOICE)):
+        return DEFAULT_VOICE
+    if (BUILTIN_DIR / BUILTIN_VOICE_NAME).is_file():
+        return BUILTIN_VOICE
+    return DEFAULT_VOICE
