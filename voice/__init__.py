@@ -1,4 +1,5 @@
-"""The built-in voice: espeak-ng corpus building and evaluation metrics."""
+"""The built-in voice: espeak-ng corpus building, evaluation metrics, and the shipped checkpoint."""
+from voice.builtin import builtin_voice_path, load_builtin_voice
 from voice.corpus import CorpusSettings, build_corpus
 from voice.dtw import dtw
 from voice.espeak import EspeakNotFoundError
@@ -18,10 +19,12 @@ __all__ = [
     "alignment_monotonicity",
     "alignment_reaches_end",
     "build_corpus",
+    "builtin_voice_path",
     "duration_ratio",
     "dtw",
     "evaluate_voice",
     "generate_sentences",
+    "load_builtin_voice",
     "mel_cepstra",
     "mel_cepstral_distortion",
 ]

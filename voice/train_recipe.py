@@ -2,13 +2,15 @@
 
 ``python -m voice.train_recipe --corpus DATA --out RUN`` caches the corpus's
 mels (``python -m training.preprocess``) and then trains with the project's
-own trainer (``python -m training``) in the two phases the shipped voice went
-through:
+own trainer (``python -m training``) in the phases the shipped voice went
+through (:attr:`VoiceRecipe.phases`), each resumed from the previous one's
+last checkpoint and differing only in the opt-in guided attention weight:
 
-1. ``plain_epochs`` epochs of NVIDIA's loss (mel MSE + gate BCE) exactly as
-   ``training`` does by default;
-2. resumed from phase 1's last checkpoint, the same loss plus the opt-in
-   guided attention term (``--guided-attention-weight``), up to ``epochs``.
+1. epoch 0: NVIDIA's loss (mel MSE + gate BCE) exactly as ``training`` does
+   by default; it had not aligned (attention spread over every token);
+2. epoch 1: plus guided attention, weight 10; attention locked onto word
+   boundaries but not onto the diagonal;
+3. epochs 2 and on: guided attention weight 100.
 
 Everything but the reduced model size (:data:`VOICE_MODEL_CONFIG`), the batch
 size and the guided attention term is NVIDIA's recipe (Adam, lr 1e-3, weight
@@ -21,9 +23,9 @@ import argparse
 import json
 import shlex
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from voice.corpus import TRAIN_FILELIST, VAL_FILELIST
 
@@ -36,20 +38,33 @@ VOICE_MODEL_CONFIG: Dict[str, int] = dict(
 
 @dataclass(frozen=True)
 class VoiceRecipe:
-    """Training settings of the built-in voice (model size in :data:`VOICE_MODEL_CONFIG`)."""
+    """Training settings of the built-in voice (model size in :data:`VOICE_MODEL_CONFIG`).
 
+    ``phases``: ``(end_epoch, guided_attention_weight)`` pairs, end epochs
+    increasing; phase ``i`` trains epochs ``phases[i-1].end .. end - 1``.
+    """
+
+    phases: Tuple[Tuple[int, float], ...] = ((1, 0.0), (2, 10.0), (8, 100.0))
     batch_size: int = 16
-    plain_epochs: int = 1
-    epochs: int = 8
-    guided_attention_weight: float = 10.0
     guided_attention_sigma: float = 0.2
     seed: int = 1234
     log_interval: int = 10
 
     def __post_init__(self) -> None:
-        if not 0 <= self.plain_epochs < self.epochs:
-            raise ValueError(f"need 0 <= plain_epochs < epochs, got plain_epochs={self.plain_epochs}, "
-                             f"epochs={self.epochs}")
+        ends = [end for end, _ in self.phases]
+        if not ends or ends[0] < 1 or any(b <= a for a, b in zip(ends, ends[1:])):
+            raise ValueError(f"phases need increasing end epochs >= 1, got {self.phases!r}")
+        if any(weight < 0 for _, weight in self.phases):
+            raise ValueError(f"guided attention weights must be >= 0, got {self.phases!r}")
+
+    def with_epochs(self, epochs: int) -> "VoiceRecipe":
+        """The same recipe with the last phase ending at ``epochs``."""
+        return replace(self, phases=self.phases[:-1] + ((epochs, self.phases[-1][1]),))
+
+
+def phase_dir(out: Path, weight: float) -> Path:
+    """Run folder of a phase: ``plain`` without guided attention, else ``ga<weight>``."""
+    return out / ("plain" if weight == 0 else f"ga{weight:g}")
 
 
 def mel_filelists(corpus: Path) -> Dict[str, Path]:
@@ -65,21 +80,22 @@ def preprocess_arguments(corpus: Path) -> List[str]:
 
 
 def training_arguments(corpus: Path, out: Path, recipe: VoiceRecipe, phase: int) -> List[str]:
-    """Arguments of ``python -m training`` for phase 1 (plain) or 2 (guided, resumed)."""
-    if phase not in (1, 2):
-        raise ValueError(f"phase must be 1 or 2, got {phase!r}")
+    """Arguments of ``python -m training`` for phase ``phase`` (0-based) of ``recipe``."""
+    if not 0 <= phase < len(recipe.phases):
+        raise ValueError(f"phase must be in 0..{len(recipe.phases) - 1}, got {phase!r}")
     lists = mel_filelists(corpus)
+    end, weight = recipe.phases[phase]
     args = ["--model", "tacotron2", "-d", str(corpus), "--training-files", str(lists["train"]),
             "--validation-files", str(lists["val"]), "--load-mel-from-disk",
             "--config-overrides", json.dumps(VOICE_MODEL_CONFIG), "-bs", str(recipe.batch_size),
             "--seed", str(recipe.seed), "--epochs-per-checkpoint", "1", "--log-interval", str(recipe.log_interval),
-            "--no-progress", "--no-tensorboard"]
-    if phase == 1:
-        return args + ["-o", str(out / "plain"), "--epochs", str(recipe.plain_epochs)]
-    return args + ["-o", str(out / "guided"), "--epochs", str(recipe.epochs),
-                   "--resume", str(out / "plain" / "checkpoint_latest.pt"),
-                   "--guided-attention-weight", str(recipe.guided_attention_weight),
-                   "--guided-attention-sigma", str(recipe.guided_attention_sigma)]
+            "--no-progress", "--no-tensorboard", "-o", str(phase_dir(out, weight)), "--epochs", str(end)]
+    if phase > 0:
+        args += ["--resume", str(phase_dir(out, recipe.phases[phase - 1][1]) / "checkpoint_latest.pt")]
+    if weight > 0:
+        args += ["--guided-attention-weight", f"{weight:g}", "--guided-attention-sigma",
+                 f"{recipe.guided_attention_sigma:g}"]
+    return args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,25 +105,19 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Train the built-in voice on a voice.corpus folder.")
     parser.add_argument("--corpus", required=True, type=Path, help="folder made by python -m voice.corpus")
     parser.add_argument("--out", required=True, type=Path, help="run folder (checkpoints, logs, plots)")
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--plain-epochs", type=int, default=defaults.plain_epochs)
+    parser.add_argument("--epochs", type=int, default=defaults.phases[-1][0], help="where the last phase ends")
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run (or print) preprocessing and both training phases; returns the exit status."""
+    """Run (or print) preprocessing and every training phase; returns the exit status."""
     args = build_parser().parse_args(argv)
-    recipe = VoiceRecipe(batch_size=args.batch_size, plain_epochs=args.plain_epochs, epochs=args.epochs)
+    recipe = replace(VoiceRecipe(batch_size=args.batch_size)).with_epochs(args.epochs)
     steps = [("training.preprocess", preprocess_arguments(args.corpus))]
-    if recipe.plain_epochs > 0:
-        steps.append(("training", training_arguments(args.corpus, args.out, recipe, phase=1)))
-    phase2 = training_arguments(args.corpus, args.out, recipe, phase=2)
-    if recipe.plain_epochs == 0:
-        resume = phase2.index("--resume")
-        del phase2[resume:resume + 2]
-    steps.append(("training", phase2))
+    steps += [("training", training_arguments(args.corpus, args.out, recipe, phase))
+              for phase in range(len(recipe.phases))]
     for module, module_args in steps:
         if args.dry_run:
             print(shlex.join(["python", "-m", module, *module_args]))

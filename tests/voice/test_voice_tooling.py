@@ -45,15 +45,19 @@ def test_export_rejects_bad_step_limit(tiny_training_checkpoint, tmp_path):
         export_voice(tiny_training_checkpoint[1], tmp_path / "v.pt", max_decoder_steps=0)
 
 
-@pytest.mark.parametrize("phase", [1, 2])
+@pytest.mark.parametrize("phase", [0, 1, 2])
 def test_recipe_commands_parse_with_the_trainer(tmp_path, phase):
-    args = build_parser().parse_args(training_arguments(tmp_path / "data", tmp_path / "run", VoiceRecipe(), phase))
+    recipe = VoiceRecipe()
+    args = build_parser().parse_args(training_arguments(tmp_path / "data", tmp_path / "run", recipe, phase))
     assert json.loads(args.config_overrides) == VOICE_MODEL_CONFIG
     assert args.load_mel_from_disk and args.batch_size == 16
-    if phase == 1:
-        assert args.guided_attention_weight == 0.0 and args.resume is None
+    assert args.epochs == recipe.phases[phase][0]
+    assert args.guided_attention_weight == recipe.phases[phase][1]
+    if phase == 0:
+        assert args.resume is None and args.output.endswith("plain")
     else:
-        assert args.guided_attention_weight == 10.0 and args.resume.endswith("plain/checkpoint_latest.pt")
+        previous = "plain" if phase == 1 else "ga10"
+        assert args.resume == str(tmp_path / "run" / previous / "checkpoint_latest.pt")
 
 
 def test_recipe_model_fits_ten_megabytes_in_fp16():
@@ -61,16 +65,17 @@ def test_recipe_model_fits_ten_megabytes_in_fp16():
     assert 2 * n_params <= 10 * 1024 * 1024
 
 
-def test_recipe_dry_run_prints_three_commands(tmp_path, capsys):
-    assert recipe_main(["--corpus", str(tmp_path), "--out", str(tmp_path / "run"), "--dry-run"]) == 0
+def test_recipe_dry_run_prints_every_command(tmp_path, capsys):
+    assert recipe_main(["--corpus", str(tmp_path), "--out", str(tmp_path / "run"), "--epochs", "5", "--dry-run"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert [line.split()[2] for line in lines] == ["training.preprocess", "training", "training"]
+    assert [line.split()[2] for line in lines] == ["training.preprocess", "training", "training", "training"]
+    assert lines[-1].split("--epochs ")[1].split()[0] == "5"
 
 
-@pytest.mark.parametrize("plain, total", [(3, 3), (-1, 4)])
-def test_recipe_rejects_bad_phases(plain, total):
-    with pytest.raises(ValueError, match="plain_epochs"):
-        VoiceRecipe(plain_epochs=plain, epochs=total)
+@pytest.mark.parametrize("phases", [(), ((0, 0.0),), ((2, 0.0), (2, 1.0)), ((1, -1.0),)])
+def test_recipe_rejects_bad_phases(phases):
+    with pytest.raises(ValueError, match="phases|weights"):
+        VoiceRecipe(phases=phases)
 
 
 def test_validation_pairs_reads_the_first_rows(tmp_path):
