@@ -69,6 +69,8 @@ def build_parser(model: Optional[str] = None) -> argparse.ArgumentParser:
                       help="Tacotron 2: add this weight x guided (diagonal) attention loss; 0 = off (NVIDIA's recipe)")
     data.add_argument("--guided-attention-sigma", type=float, default=0.2,
                       help="width of the guided attention prior (fraction of the utterance)")
+    data.add_argument("--gate-positive-weight", type=float, default=1.0,
+                      help="Tacotron 2: pos_weight of the stop-token BCE; 1 = NVIDIA's loss")
     audio = p.add_argument_group("audio")
     for name, kind, default in (("sampling-rate", int, 22050), ("filter-length", int, 1024),
                                 ("hop-length", int, 256), ("win-length", int, 1024),
@@ -160,7 +162,8 @@ def run(args: argparse.Namespace) -> Trainer:
                         load_mel_from_disk=args.load_mel_from_disk, segment_length=args.segment_length,
                         sigma=args.sigma, seed=args.seed, output_dir=args.output,
                         guided_attention_weight=args.guided_attention_weight,
-                        guided_attention_sigma=args.guided_attention_sigma)
+                        guided_attention_sigma=args.guided_attention_sigma,
+                        gate_positive_weight=args.gate_positive_weight)
         seed_everything(args.seed)
         model = recipe.make_model(model_config)
         if args.warm_start:

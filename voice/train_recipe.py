@@ -10,7 +10,11 @@ last checkpoint and differing only in the opt-in guided attention weight:
    by default; it had not aligned (attention spread over every token);
 2. epoch 1: plus guided attention, weight 10; attention locked onto word
    boundaries but not onto the diagonal;
-3. epochs 2 and on: guided attention weight 100.
+3. epoch 2: guided attention weight 100: the teacher-forced alignment became
+   diagonal and free-running attention reached the last token, but the stop
+   token never fired (gate probability < 0.08);
+4. epochs 3 and on: the same plus the opt-in stop-token ``pos_weight`` 10
+   (``--gate-positive-weight``).
 
 Everything but the reduced model size (:data:`VOICE_MODEL_CONFIG`), the batch
 size and the guided attention term is NVIDIA's recipe (Adam, lr 1e-3, weight
@@ -40,31 +44,34 @@ VOICE_MODEL_CONFIG: Dict[str, int] = dict(
 class VoiceRecipe:
     """Training settings of the built-in voice (model size in :data:`VOICE_MODEL_CONFIG`).
 
-    ``phases``: ``(end_epoch, guided_attention_weight)`` pairs, end epochs
-    increasing; phase ``i`` trains epochs ``phases[i-1].end .. end - 1``.
+    ``phases``: ``(end_epoch, guided_attention_weight, gate_positive_weight)``
+    triples, end epochs increasing; phase ``i`` trains epochs
+    ``phases[i-1].end .. end - 1``.
     """
 
-    phases: Tuple[Tuple[int, float], ...] = ((1, 0.0), (2, 10.0), (8, 100.0))
+    phases: Tuple[Tuple[int, float, float], ...] = ((1, 0.0, 1.0), (2, 10.0, 1.0), (3, 100.0, 1.0),
+                                                    (8, 100.0, 10.0))
     batch_size: int = 16
     guided_attention_sigma: float = 0.2
     seed: int = 1234
     log_interval: int = 10
 
     def __post_init__(self) -> None:
-        ends = [end for end, _ in self.phases]
+        ends = [end for end, _, _ in self.phases]
         if not ends or ends[0] < 1 or any(b <= a for a, b in zip(ends, ends[1:])):
             raise ValueError(f"phases need increasing end epochs >= 1, got {self.phases!r}")
-        if any(weight < 0 for _, weight in self.phases):
-            raise ValueError(f"guided attention weights must be >= 0, got {self.phases!r}")
+        if any(weight < 0 or gate <= 0 for _, weight, gate in self.phases):
+            raise ValueError(f"guided attention weights must be >= 0 and gate weights > 0, got {self.phases!r}")
 
     def with_epochs(self, epochs: int) -> "VoiceRecipe":
         """The same recipe with the last phase ending at ``epochs``."""
-        return replace(self, phases=self.phases[:-1] + ((epochs, self.phases[-1][1]),))
+        return replace(self, phases=self.phases[:-1] + ((epochs,) + tuple(self.phases[-1][1:]),))
 
 
-def phase_dir(out: Path, weight: float) -> Path:
-    """Run folder of a phase: ``plain`` without guided attention, else ``ga<weight>``."""
-    return out / ("plain" if weight == 0 else f"ga{weight:g}")
+def phase_dir(out: Path, weight: float, gate: float = 1.0) -> Path:
+    """Run folder of a phase: ``plain``, ``ga<weight>`` or ``ga<weight>-gate<gate>``."""
+    name = "plain" if weight == 0 else f"ga{weight:g}"
+    return out / (name if gate == 1.0 else f"{name}-gate{gate:g}")
 
 
 def mel_filelists(corpus: Path) -> Dict[str, Path]:
@@ -84,17 +91,19 @@ def training_arguments(corpus: Path, out: Path, recipe: VoiceRecipe, phase: int)
     if not 0 <= phase < len(recipe.phases):
         raise ValueError(f"phase must be in 0..{len(recipe.phases) - 1}, got {phase!r}")
     lists = mel_filelists(corpus)
-    end, weight = recipe.phases[phase]
+    end, weight, gate = recipe.phases[phase]
     args = ["--model", "tacotron2", "-d", str(corpus), "--training-files", str(lists["train"]),
             "--validation-files", str(lists["val"]), "--load-mel-from-disk",
             "--config-overrides", json.dumps(VOICE_MODEL_CONFIG), "-bs", str(recipe.batch_size),
             "--seed", str(recipe.seed), "--epochs-per-checkpoint", "1", "--log-interval", str(recipe.log_interval),
-            "--no-progress", "--no-tensorboard", "-o", str(phase_dir(out, weight)), "--epochs", str(end)]
+            "--no-progress", "--no-tensorboard", "-o", str(phase_dir(out, weight, gate)), "--epochs", str(end)]
     if phase > 0:
-        args += ["--resume", str(phase_dir(out, recipe.phases[phase - 1][1]) / "checkpoint_latest.pt")]
+        args += ["--resume", str(phase_dir(out, *recipe.phases[phase - 1][1:]) / "checkpoint_latest.pt")]
     if weight > 0:
         args += ["--guided-attention-weight", f"{weight:g}", "--guided-attention-sigma",
                  f"{recipe.guided_attention_sigma:g}"]
+    if gate != 1.0:
+        args += ["--gate-positive-weight", f"{gate:g}"]
     return args
 
 

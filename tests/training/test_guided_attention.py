@@ -62,10 +62,28 @@ def test_gradient_pushes_towards_the_diagonal():
     assert grad[0, -1] > 0 and grad[-1, 0] > 0  # and lowers the far corners
 
 
-@pytest.mark.parametrize("weight, sigma", [(0.0, 0.2), (-1.0, 0.2), (1.0, 0.0)])
-def test_bad_settings_raise(weight, sigma):
+@pytest.mark.parametrize("weight, sigma, gate", [(-1.0, 0.2, 1.0), (1.0, 0.0, 1.0), (1.0, 0.2, 0.0)])
+def test_bad_settings_raise(weight, sigma, gate):
     with pytest.raises(ValueError):
-        GuidedTacotron2Loss(weight, sigma)
+        GuidedTacotron2Loss(weight, sigma, gate)
+
+
+def test_gate_positive_weight_matches_weighted_bce():
+    torch.manual_seed(0)
+    B, T, N = 2, 6, 4
+    out = Tacotron2Output(torch.randn(B, 8, T), torch.randn(B, 8, T), torch.randn(B, T),
+                          torch.softmax(torch.randn(B, T, N), -1))
+    mel, gate = torch.randn(B, 8, T), torch.zeros(B, T)
+    gate[:, -1] = 1
+    targets = (mel, gate, torch.tensor([4, 3]), torch.tensor([6, 5]))
+    logits, w = out.gate.reshape(-1), 7.0
+    p = torch.sigmoid(logits)
+    y = gate.reshape(-1)
+    bce = -(w * y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()   # written out, not via torch's pos_weight
+    mse = ((out.mel - mel) ** 2).mean() + ((out.mel_postnet - mel) ** 2).mean()
+    assert GuidedTacotron2Loss(0.0, 0.2, w)(out, targets).item() == pytest.approx((mse + bce).item(), rel=1e-5)
+    assert GuidedTacotron2Loss(0.0, 0.2, 1.0)(out, targets).item() == pytest.approx(
+        Tacotron2Loss()(out, targets[:2]).item(), rel=1e-6)
 
 
 def test_guided_loss_adds_weighted_term_to_nvidia_loss():

@@ -45,7 +45,7 @@ def test_export_rejects_bad_step_limit(tiny_training_checkpoint, tmp_path):
         export_voice(tiny_training_checkpoint[1], tmp_path / "v.pt", max_decoder_steps=0)
 
 
-@pytest.mark.parametrize("phase", [0, 1, 2])
+@pytest.mark.parametrize("phase", [0, 1, 2, 3])
 def test_recipe_commands_parse_with_the_trainer(tmp_path, phase):
     recipe = VoiceRecipe()
     args = build_parser().parse_args(training_arguments(tmp_path / "data", tmp_path / "run", recipe, phase))
@@ -53,11 +53,13 @@ def test_recipe_commands_parse_with_the_trainer(tmp_path, phase):
     assert args.load_mel_from_disk and args.batch_size == 16
     assert args.epochs == recipe.phases[phase][0]
     assert args.guided_attention_weight == recipe.phases[phase][1]
+    assert args.gate_positive_weight == recipe.phases[phase][2]
+    folders = ["plain", "ga10", "ga100", "ga100-gate10"]
+    assert args.output == str(tmp_path / "run" / folders[phase])
     if phase == 0:
-        assert args.resume is None and args.output.endswith("plain")
+        assert args.resume is None
     else:
-        previous = "plain" if phase == 1 else "ga10"
-        assert args.resume == str(tmp_path / "run" / previous / "checkpoint_latest.pt")
+        assert args.resume == str(tmp_path / "run" / folders[phase - 1] / "checkpoint_latest.pt")
 
 
 def test_recipe_model_fits_ten_megabytes_in_fp16():
@@ -68,11 +70,12 @@ def test_recipe_model_fits_ten_megabytes_in_fp16():
 def test_recipe_dry_run_prints_every_command(tmp_path, capsys):
     assert recipe_main(["--corpus", str(tmp_path), "--out", str(tmp_path / "run"), "--epochs", "5", "--dry-run"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert [line.split()[2] for line in lines] == ["training.preprocess", "training", "training", "training"]
+    assert [line.split()[2] for line in lines] == ["training.preprocess"] + ["training"] * 4
     assert lines[-1].split("--epochs ")[1].split()[0] == "5"
 
 
-@pytest.mark.parametrize("phases", [(), ((0, 0.0),), ((2, 0.0), (2, 1.0)), ((1, -1.0),)])
+@pytest.mark.parametrize("phases", [(), ((0, 0.0, 1.0),), ((2, 0.0, 1.0), (2, 1.0, 1.0)), ((1, -1.0, 1.0),),
+                                    ((1, 1.0, 0.0),)])
 def test_recipe_rejects_bad_phases(phases):
     with pytest.raises(ValueError, match="phases|weights"):
         VoiceRecipe(phases=phases)

@@ -28,6 +28,8 @@ class DataSpec:
     #: :func:`training.guided_attention.guided_attention_loss` added to the loss.
     guided_attention_weight: float = 0.0
     guided_attention_sigma: float = 0.2
+    #: Tacotron 2 only, opt-in (1 = NVIDIA's): ``pos_weight`` of the gate BCE.
+    gate_positive_weight: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -53,14 +53,14 @@ def plot_alignment(model: torch.nn.Module, inputs, output, epoch: int, output_di
 def make_task(model: torch.nn.Module, data: DataSpec) -> TrainingTask:
     """Tacotron 2 task over ``data``'s rows; mels have ``model.config.n_mel_channels`` channels.
 
-    With ``data.guided_attention_weight > 0`` the loss is
+    With ``data.guided_attention_weight > 0`` or ``data.gate_positive_weight != 1`` the loss is
     :class:`training.guided_attention.GuidedTacotron2Loss` (opt-in; NVIDIA's loss otherwise).
     """
     if data.guided_attention_weight < 0:
         raise ValueError(f"guided_attention_weight must be >= 0 (0 = off), got {data.guided_attention_weight!r}")
-    guided = data.guided_attention_weight > 0
-    loss = (GuidedTacotron2Loss(data.guided_attention_weight, data.guided_attention_sigma) if guided
-            else Tacotron2Loss())
+    guided = data.guided_attention_weight > 0 or data.gate_positive_weight != 1.0
+    loss = (GuidedTacotron2Loss(data.guided_attention_weight, data.guided_attention_sigma,
+                                data.gate_positive_weight) if guided else Tacotron2Loss())
 
     def dataset(rows):
         return TextMelDataset(rows, data.mels, data.text_cleaners, data.load_mel_from_disk) if rows else None
