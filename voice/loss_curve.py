@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, List, Optional, Tuple, Union
+from typing import Iterable, List, Optional, Sequence, Tuple, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 _TRAIN_RE = re.compile(r"iteration (\d+): train loss ([-+0-9.eEnaifNI]+)")
@@ -54,11 +54,11 @@ def read_training_log(paths: Iterable[PathLike]) -> LossHistory:
 
 
 def save_loss_curve_png(history: LossHistory, path: PathLike, title: str = "training loss",
-                        marker_iteration: Optional[int] = None, marker_label: str = "") -> Path:
+                        markers: Sequence[Tuple[int, str]] = ()) -> Path:
     """Plot train and validation loss against iterations (log y axis) to ``path``.
 
-    ``marker_iteration`` draws a vertical line (e.g. where guided attention started).
-    Needs matplotlib.
+    ``markers``: ``(iteration, label)`` vertical lines (e.g. where a recipe phase
+    started). Needs matplotlib.
     """
     if not history.train:
         raise ValueError("no 'iteration I: train loss X' lines found; train with --log-interval N")
@@ -70,13 +70,13 @@ def save_loss_curve_png(history: LossHistory, path: PathLike, title: str = "trai
     axes.plot(*zip(*history.train), label="train (per iteration)", linewidth=0.8)
     if history.val:
         axes.plot(*zip(*history.val), "o-", label="validation (per epoch)")
-    if marker_iteration is not None:
-        axes.axvline(marker_iteration, color="gray", linestyle="--", label=marker_label or None)
+    for (iteration, label), style in zip(markers, ("--", "-.", ":", (0, (5, 1)))):
+        axes.axvline(iteration, color="gray", linestyle=style, label=label or None)
     axes.set_yscale("log")
     axes.set_xlabel("iteration")
     axes.set_ylabel("loss")
     axes.set_title(title)
-    axes.legend()
+    axes.legend(fontsize="small")
     figure.tight_layout()
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

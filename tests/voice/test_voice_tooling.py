@@ -111,6 +111,6 @@ def test_loss_log_parsing_places_validation_at_the_last_iteration(tmp_path):
     assert history.train == [(10, 2.5), (20, 1.25), (30, 0.75)]
     assert history.val == [(20, 1.5), (30, 0.5)]
     pytest.importorskip("matplotlib")
-    assert save_loss_curve_png(history, tmp_path / "loss.png", marker_iteration=20).stat().st_size > 0
+    assert save_loss_curve_png(history, tmp_path / "loss.png", markers=[(20, "phase 2")]).stat().st_size > 0
     with pytest.raises(ValueError, match="log-interval"):
         save_loss_curve_png(read_training_log([]), tmp_path / "none.png")
