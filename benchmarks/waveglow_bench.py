@@ -32,20 +32,22 @@ SAMPLING_RATE = 22050
 HOP_LENGTH = 256
 SIGMA = 0.6
 
-# path name -> (device, infer keyword arguments, chunked?)
+# path name -> (device, infer keyword arguments, how: "infer", "chunked" or "graph")
 PATHS: Dict[str, tuple] = {
-    "faithful": ("cpu", {"method": "faithful"}, False),
-    "fast": ("cpu", {}, False),
-    "bf16": ("cpu", {"compute_dtype": torch.bfloat16}, False),
-    "chunked": ("cpu", {}, True),
-    "chunked_bf16": ("cpu", {"compute_dtype": torch.bfloat16}, True),
-    "cuda_faithful": ("cuda", {"method": "faithful"}, False),
-    "cuda_fast": ("cuda", {}, False),
-    "cuda_fp16": ("cuda", {"compute_dtype": torch.float16}, False),
-    "cuda_bf16": ("cuda", {"compute_dtype": torch.bfloat16}, False),
+    "faithful": ("cpu", {"method": "faithful"}, "infer"),
+    "fast": ("cpu", {}, "infer"),
+    "bf16": ("cpu", {"compute_dtype": torch.bfloat16}, "infer"),
+    "chunked": ("cpu", {}, "chunked"),
+    "chunked_bf16": ("cpu", {"compute_dtype": torch.bfloat16}, "chunked"),
+    "cuda_faithful": ("cuda", {"method": "faithful"}, "infer"),
+    "cuda_fast": ("cuda", {}, "infer"),
+    "cuda_fp16": ("cuda", {"compute_dtype": torch.float16}, "infer"),
+    "cuda_bf16": ("cuda", {"compute_dtype": torch.bfloat16}, "infer"),
+    "cuda_graph_fp32": ("cuda", {}, "graph"),
+    "cuda_graph_fp16": ("cuda", {"compute_dtype": torch.float16}, "graph"),
 }
 CPU_PATHS = ("faithful", "fast", "bf16", "chunked", "chunked_bf16")
-CUDA_PATHS = ("cuda_faithful", "cuda_fast", "cuda_fp16", "cuda_bf16")
+CUDA_PATHS = ("cuda_faithful", "cuda_fast", "cuda_fp16", "cuda_bf16", "cuda_graph_fp32", "cuda_graph_fp16")
 
 
 def default_paths() -> List[str]:
@@ -69,13 +71,21 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def _runner(model: WaveGlow, mel: torch.Tensor, kwargs: dict, chunked: bool, chunk_frames: int,
+def _runner(model: WaveGlow, mel: torch.Tensor, kwargs: dict, how: str, chunk_frames: int,
             overlap_frames: Optional[int]) -> Callable[[int], torch.Tensor]:
+    """``run(seed)`` for one path; a CUDA graph is captured on the first (warm-up) call."""
+    graphs: list = []
+
     def run(seed: int) -> torch.Tensor:
         torch.manual_seed(seed)
-        if chunked:
+        if how == "chunked":
             return infer_chunked(model, mel, SIGMA, chunk_frames=chunk_frames, overlap_frames=overlap_frames,
                                  **kwargs)
+        if how == "graph":
+            if not graphs:
+                from waveglow.cuda_graph import GraphedWaveGlow
+                graphs.append(GraphedWaveGlow(model, mel.size(0), mel.size(2), **kwargs))
+            return graphs[0](mel, SIGMA)
         return model.infer(mel, SIGMA, **kwargs)
     return run
 
@@ -137,17 +147,17 @@ def bench_waveglow(channels: Sequence[int] = (256, 512), paths: Optional[Sequenc
                                   generator=torch.Generator().manual_seed(1234))
             references: Dict[str, torch.Tensor] = {}
             for name in paths:
-                device, kwargs, chunked = PATHS[name]
+                device, kwargs, how = PATHS[name]
                 if device == "cuda" and not torch.cuda.is_available():
                     continue
                 if device not in models:
                     models[device] = random_waveglow(n_channels).to(device)
                 model, mel = models[device], mel_cpu.to(device)
                 if device not in references:
-                    references[device] = _runner(model, mel, {"method": "faithful"}, False, chunk, None)(0)
+                    references[device] = _runner(model, mel, {"method": "faithful"}, "infer", chunk, None)(0)
                 if device == "cuda":
                     torch.cuda.reset_peak_memory_stats()
-                run = _runner(model, mel, kwargs, chunked, chunk, overlap_frames)
+                run = _runner(model, mel, kwargs, how, chunk, overlap_frames)
                 seconds = statistics.median(median_seconds(run, repeats, device))
                 audio_s = batch * frames * HOP_LENGTH / SAMPLING_RATE
                 row = {"model": f"waveglow_{n_channels}", "path": name, "device": device, "batch_size": batch,
@@ -155,7 +165,7 @@ def bench_waveglow(channels: Sequence[int] = (256, 512), paths: Optional[Sequenc
                        "samples_per_s": batch * frames * HOP_LENGTH / seconds,
                        "x_real_time": audio_s / seconds, "s_per_s_audio": seconds / audio_s,
                        **accuracy(run(0), references[device]), "peak_mem_mb": peak_memory_mb(device)}
-                if chunked:
+                if how == "chunked":
                     row["chunk_frames"] = chunk
                     row["overlap_frames"] = (exact_overlap_frames(model.config) if overlap_frames is None
                                              else overlap_frames)
