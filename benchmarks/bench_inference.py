@@ -134,7 +134,7 @@ def streaming_row(channels: int, n_steps: int, threads: int) -> Optional[dict]:
         samples = 0
         for piece in stream_speech(synthesizer, STREAM_TEXT, seed=0, max_decoder_steps=n_steps):
             first = time.perf_counter() - start if first is None else first
-            samples += len(piece)
+            samples += len(piece.audio)
         total = time.perf_counter() - start
     return {"model": f"stream_waveglow_{channels}", "device": "cpu", "time_to_first_audio_s": first,
             "total_s": total, "audio_s": samples / SAMPLING_RATE, "threads": threads,
