@@ -11,7 +11,8 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.9",
-    packages=["tacotron2", "waveglow", "text", "audio", "checkpoints", "voice"],
+    packages=["tacotron2", "waveglow", "text", "audio", "checkpoints", "voice", "training", "training.data",
+              "training.models", "synthesis"],
     install_requires=[
         "torch>=2.0",
         "numpy",
@@ -26,5 +27,13 @@ setup(
     extras_require={
         "test": ["pytest", "hypothesis"],
         "plot": ["matplotlib"],
+        "train": ["matplotlib", "tensorboard"],
+    },
+    entry_points={
+        "console_scripts": [
+            "tacotron2-train=training.cli:tacotron2_main",
+            "waveglow-train=training.cli:waveglow_main",
+            "tacotron2-tts=synthesis.cli:main",
+        ],
     },
 )

@@ -1,0 +1,80 @@
+"""User errors of ``tacotron2-tts`` that are caught before any model is loaded."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+
+
+@pytest.fixture
+def dummy_ckpt(tmp_path):
+    path = tmp_path / "t2.pt"
+    path.write_bytes(b"not a checkpoint")
+    return str(path)
+
+
+def test_unknown_option(cli, one_line_error):
+    one_line_error(cli(["--bogus"]), "--bogus")
+
+
+def test_unknown_pretrained_name(cli, one_line_error):
+    one_line_error(cli(["hi", "--pretrained", "nope"]), "nope")
+
+
+def test_text_and_input_file_together(cli, one_line_error, tmp_path):
+    one_line_error(cli(["hi", "-i", str(tmp_path / "x.txt")]), "either TEXT or -i")
+
+
+@pytest.mark.parametrize("argv,stdin", [(["   "], ""), ([], ""), ([], "  \n\n ")])
+def test_empty_text(cli, one_line_error, tmp_path, dummy_ckpt, argv, stdin):
+    argv = argv + ["--tacotron2", dummy_ckpt, "--vocoder", "griffin-lim", "-o", str(tmp_path / "a.wav")]
+    one_line_error(cli(argv, stdin), "empty text")
+
+
+def test_input_file_without_text(cli, one_line_error, tmp_path, dummy_ckpt):
+    phrases = tmp_path / "phrases.txt"
+    phrases.write_text("\n  \n\n")
+    argv = ["-i", str(phrases), "--tacotron2", dummy_ckpt, "--vocoder", "griffin-lim", "-o", str(tmp_path / "out")]
+    one_line_error(cli(argv), "no text")
+
+
+def test_missing_checkpoint_path(cli, one_line_error, tmp_path):
+    missing = str(tmp_path / "missing.pt")
+    one_line_error(cli(["hi", "--tacotron2", missing, "--vocoder", "griffin-lim"]), missing)
+
+
+def test_existing_output_needs_force(cli, one_line_error, tmp_path, dummy_ckpt):
+    out = tmp_path / "a.wav"
+    out.write_bytes(b"keep me")
+    argv = ["hi", "--tacotron2", dummy_ckpt, "--vocoder", "griffin-lim", "-o", str(out)]
+    one_line_error(cli(argv), str(out), "--force")
+    assert out.read_bytes() == b"keep me"
+
+
+@pytest.mark.parametrize("extra,fragment", [
+    (["--vocoder", "griffin-lim", "--waveglow", "W"], "--waveglow applies"),
+    (["--vocoder", "griffin-lim", "--sigma", "0.5"], "--sigma applies"),
+    (["--vocoder", "griffin-lim", "--denoise", "0.1"], "--denoise applies"),
+    ([], "needs --waveglow"),
+    (["--vocoder", "griffin-lim", "--batch-size", "0"], "--batch-size must be at least 1"),
+    (["--vocoder", "griffin-lim", "--max-decoder-steps", "-5"], "--max-decoder-steps"),
+    (["--waveglow", "W", "--sigma", "-1"], "--sigma must be >= 0"),
+    (["--vocoder", "griffin-lim", "--precision", "fp64"], "fp64"),
+])
+def test_bad_option_combinations(cli, one_line_error, tmp_path, dummy_ckpt, extra, fragment):
+    (tmp_path / "W").write_bytes(b"x")
+    extra = [str(tmp_path / "W") if e == "W" else e for e in extra]
+    argv = ["hi", "--tacotron2", dummy_ckpt, "-o", str(tmp_path / "a.wav")] + extra
+    one_line_error(cli(argv), fragment)
+
+
+def test_output_must_be_wav(cli, one_line_error, tmp_path, dummy_ckpt):
+    argv = ["hi", "--tacotron2", dummy_ckpt, "--vocoder", "griffin-lim", "-o", str(tmp_path / "a.mp3")]
+    one_line_error(cli(argv), ".wav")
+
+
+def test_plot_without_matplotlib(cli, one_line_error, tmp_path, dummy_ckpt, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    argv = ["hi", "--tacotron2", dummy_ckpt, "--vocoder", "griffin-lim", "--plot", "-o", str(tmp_path / "a.wav")]
+    one_line_error(cli(argv), "pip install matplotlib")

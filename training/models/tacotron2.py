@@ -1,0 +1,60 @@
+"""Tacotron 2 training recipe: NVIDIA DLE defaults, text/mel data, teacher-forced loss, alignment plots."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Optional, Tuple
+
+import torch
+
+from checkpoints import load_tacotron2
+from tacotron2 import Tacotron2, Tacotron2Config, Tacotron2Loss
+
+from ..data.collate import TextMelCollate
+from ..data.text_mel import TextMelDataset
+from ..plots import save_alignment_png
+from ..task import TrainingTask
+from .recipe import DataSpec, ModelRecipe, merged_config_dict
+
+#: DLE README: ``-lr 1e-3 -bs 48 --weight-decay 1e-6 --grad-clip-thresh 1.0
+#: --anneal-steps 500 1000 1500 --anneal-factor 0.1 --epochs 1501``.
+DEFAULTS = dict(learning_rate=1e-3, weight_decay=1e-6, grad_clip_thresh=1.0, batch_size=48,
+                anneal_steps=(500, 1000, 1500), anneal_factor=0.1, epochs=1501)
+
+
+def make_config(overrides: Mapping[str, Any]) -> Tacotron2Config:
+    """Hub-default :class:`Tacotron2Config` with ``overrides`` applied."""
+    return Tacotron2Config.from_dict(merged_config_dict(Tacotron2Config().to_dict(), overrides, "Tacotron2"))
+
+
+def batch_to_device(batch: Tuple[torch.Tensor, ...], device: torch.device):
+    """``TextMelCollate`` output -> model inputs, ``(mel, gate)`` targets, mel-frame count."""
+    text, input_lengths, mel, gate, output_lengths, _ = batch
+    text, input_lengths, output_lengths = (t.to(device, non_blocking=True).long()
+                                           for t in (text, input_lengths, output_lengths))
+    mel = mel.to(device, non_blocking=True).float()
+    gate = gate.to(device, non_blocking=True).float()
+    return (text, input_lengths, mel, output_lengths), (mel, gate), output_lengths.sum()
+
+
+def plot_alignment(model: torch.nn.Module, inputs, output, epoch: int, output_dir: Optional[str]) -> None:
+    """Save the first validation item's alignment as ``alignments/epoch_<n>.png``."""
+    if output_dir:
+        save_alignment_png(output.alignments[0], Path(output_dir) / "alignments" / f"epoch_{epoch:05d}.png",
+                           title=f"epoch {epoch}")
+
+
+def make_task(model: torch.nn.Module, data: DataSpec) -> TrainingTask:
+    """Tacotron 2 task over ``data``'s rows; mels have ``model.config.n_mel_channels`` channels."""
+    loss = Tacotron2Loss()
+
+    def dataset(rows):
+        return TextMelDataset(rows, data.mels, data.text_cleaners, data.load_mel_from_disk) if rows else None
+
+    return TrainingTask(name="Tacotron2", model=model, criterion=lambda out, target: loss(out, target),
+                        batch_to_device=batch_to_device, train_set=dataset(data.train_rows),
+                        collate_fn=TextMelCollate(model.config.n_frames_per_step), val_set=dataset(data.val_rows),
+                        on_validation=plot_alignment, items_name="mel frames")
+
+
+RECIPE = ModelRecipe(name="Tacotron2", defaults=DEFAULTS, make_config=make_config, make_model=Tacotron2,
+                     make_task=make_task, load_pretrained=load_tacotron2, require_text=True)
