@@ -144,7 +144,7 @@ class PreparedWaveGlow:
         return parameter_key(self.model) == self.key
 
     def _coupling(self, plan: FlowPlan, kept: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        """``kept`` ``(B, h, T)`` and ``cond`` ``(B, n_layers * 2C, T)`` -> ``[b, log_s]`` ``(B, 2h, T)``."""
+        """``kept`` ``(B, h, T)`` and ``cond`` ``(B, n_layers * 2C, T)`` -> ``[b, log_s]`` ``(B, 2h, T)``, at least fp32."""
         width = self.n_channels
         x = pointwise(kept, plan.start_weight, plan.start_bias)
         out: Optional[torch.Tensor] = None
@@ -160,7 +160,8 @@ class PreparedWaveGlow:
                 skip = res_skip[:, width:]
             else:
                 skip = res_skip
-            out = skip if out is None else out.add_(skip)
+            # the skip sum is only 2h channels wide: accumulate it in at least fp32
+            out = skip.to(torch.promote_types(skip.dtype, torch.float32)) if out is None else out.add_(skip)
         return out
 
     def _flow(self, plan: FlowPlan, audio: torch.Tensor, spect: torch.Tensor) -> torch.Tensor:
