@@ -125,7 +125,7 @@ def streaming_row(channels: int, n_steps: int, threads: int) -> Optional[dict]:
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     synthesizer = Synthesizer(Tacotron2(Tacotron2Config()).eval(), random_waveglow(channels), device="cpu",
-                              denoiser_strength=0.0, progress=False)
+                              denoiser_strength=0.0, max_chars=150, progress=False)  # whole sentences
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         list(stream_speech(synthesizer, "Warm up.", seed=0, max_decoder_steps=8))
