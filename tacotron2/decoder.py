@@ -8,8 +8,11 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from .attention import Attention
+from .cuda_graph_decoder import cuda_graph_infer
 from .config import Tacotron2Config
 from .decoder_state import DecoderState
+from .fast_decoder import fast_infer
+from .inference_method import resolve_method
 from .layers import LinearNorm
 from .masks import padding_mask
 from .outputs import DecoderInference
@@ -110,17 +113,34 @@ class Decoder(nn.Module):
 
     @torch.no_grad()
     def infer(self, memory: Tensor, memory_lengths: Tensor, early_stopping: Optional[bool] = None,
-              max_decoder_steps: Optional[int] = None, prenet_dropout: bool = True) -> DecoderInference:
+              max_decoder_steps: Optional[int] = None, prenet_dropout: bool = True, *, method: str = "fast",
+              precision: str = "fp32", stop_check_interval: Optional[int] = None) -> DecoderInference:
         """Free-running decoding until every item's gate fires (or ``max_decoder_steps``).
 
         An item's ``mel_lengths`` entry counts the frames before its first
         frame with ``sigmoid(gate) > gate_threshold``; decoding goes on for all
-        items until the last one stops (NVIDIA's DLE rule). Outputs are written
-        into buffers of ``max_decoder_steps`` frames allocated once, then cut
-        to the steps run. Returns :class:`DecoderInference`.
+        items until the last one stops (NVIDIA's DLE rule). Returns
+        :class:`DecoderInference`.
+
+        ``method``: ``"fast"`` (default, :mod:`tacotron2.fast_decoder`, same
+        numbers as the faithful loop in fp32), ``"faithful"`` (the step-by-step
+        reference loop below) or ``"cuda_graph"`` (:mod:`tacotron2.cuda_graph_decoder`,
+        CUDA only). ``"fast"`` falls back to ``"faithful"`` in training mode and
+        under autocast, whose semantics it does not reproduce. ``precision``
+        (``"fp32"``, ``"bf16"``, ``"fp16"``, ``"int8"``) and ``stop_check_interval``
+        apply to the fast and graph methods; see :func:`~tacotron2.fast_decoder.fast_infer`.
         """
         early_stopping = self.early_stopping if early_stopping is None else early_stopping
         max_steps = self.max_decoder_steps if max_decoder_steps is None else max_decoder_steps
+        method = resolve_method(method, precision, memory, self.training)
+        if method == "fast":
+            return fast_infer(self, memory, memory_lengths, early_stopping=early_stopping, max_steps=max_steps,
+                              prenet_dropout=prenet_dropout, precision=precision,
+                              stop_check_interval=stop_check_interval)
+        if method == "cuda_graph":
+            return cuda_graph_infer(self, memory, memory_lengths, early_stopping=early_stopping,
+                                    max_steps=max_steps, prenet_dropout=prenet_dropout, precision=precision,
+                                    stop_check_interval=stop_check_interval)
         batch = memory.size(0)
         mask = padding_mask(memory_lengths, memory.size(1))
         processed_memory = self.attention_layer.memory_layer(memory)

@@ -75,7 +75,9 @@ class Tacotron2(nn.Module):
     @torch.no_grad()
     def infer(self, text_padded: Tensor, input_lengths: Tensor, *, early_stopping: Optional[bool] = None,
               max_decoder_steps: Optional[int] = None, prenet_dropout: Optional[bool] = None,
-              return_reached_limit: bool = False) -> Union[Tacotron2Inference, Tacotron2InferenceWithLimit]:
+              return_reached_limit: bool = False, method: str = "fast", precision: str = "fp32",
+              stop_check_interval: Optional[int] = None,
+              ) -> Union[Tacotron2Inference, Tacotron2InferenceWithLimit]:
         """Synthesise mels as NVIDIA's DLE hub model does (batch in any order).
 
         ``early_stopping`` defaults to ``not config.decoder_no_early_stopping``,
@@ -84,6 +86,15 @@ class Tacotron2(nn.Module):
         :class:`Tacotron2Inference`, or :class:`Tacotron2InferenceWithLimit`
         with ``return_reached_limit=True``. Warns when early stopping is on
         and some items were cut by ``max_decoder_steps``.
+
+        ``method="fast"`` (default) decodes with preallocated buffers and
+        checks the stop gate every ``stop_check_interval`` steps (default 8),
+        with the same numbers as ``method="faithful"``, the step-by-step
+        reference loop. ``method="cuda_graph"`` replays the decoder from CUDA
+        graphs (CUDA only). ``precision="bf16"`` (CPU), ``"fp16"`` (CUDA) or
+        ``"int8"`` (CPU) runs the decoder LSTMs' matrix products in reduced
+        precision with everything else in fp32; see the README's Performance
+        section for their measured error.
         """
         if max_decoder_steps is not None and (isinstance(max_decoder_steps, bool)
                                               or not isinstance(max_decoder_steps, int) or max_decoder_steps < 1):
@@ -91,7 +102,8 @@ class Tacotron2(nn.Module):
         memory = self.encode(text_padded, input_lengths)
         result = self.decoder.infer(memory, input_lengths, early_stopping=early_stopping,
                                     max_decoder_steps=max_decoder_steps,
-                                    prenet_dropout=True if prenet_dropout is None else bool(prenet_dropout))
+                                    prenet_dropout=True if prenet_dropout is None else bool(prenet_dropout),
+                                    method=method, precision=precision, stop_check_interval=stop_check_interval)
         mel_postnet = result.mel + self.postnet(result.mel)
         stopping = self.decoder.early_stopping if early_stopping is None else early_stopping
         if stopping and bool(result.reached_limit.any()):

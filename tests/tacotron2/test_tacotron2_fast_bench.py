@@ -1,0 +1,25 @@
+"""The Tacotron 2 benchmark harness runs and reports every field (no timing assertions)."""
+import pytest
+import torch
+
+from benchmarks.tacotron2_bench import bench_tacotron2, format_table
+from tacotron2 import Tacotron2Config
+from tests.tacotron2.conftest import TINY
+
+
+def test_bench_tacotron2_rows_on_a_tiny_model():
+    rows = bench_tacotron2(Tacotron2Config(**TINY), paths=["faithful", "fast", "int8"], batch_sizes=[2],
+                           n_steps=3, repeats=1, threads=1, text_length=5)
+    assert [r["path"] for r in rows] == ["faithful", "fast", "int8"]
+    by_path = {r["path"]: r for r in rows}
+    assert by_path["fast"]["max_abs_err"] == 0.0 and by_path["int8"]["max_abs_err"] > 0.0
+    assert by_path["faithful"]["speedup_vs_faithful"] == pytest.approx(1.0)
+    for row in rows:
+        assert row["ms_per_step"] > 0 and row["peak_mem_mb"] > 0 and len(row["times_s"]) == 1
+    assert "int8" in format_table(rows)
+    torch.set_num_threads(2)
+
+
+def test_bench_tacotron2_rejects_unknown_paths():
+    with pytest.raises(ValueError, match="unknown paths"):
+        bench_tacotron2(Tacotron2Config(**TINY), paths=["warp"])
