@@ -92,14 +92,14 @@ def end_to_end_rows(taco_rows: Sequence[dict], glow_rows: Sequence[dict], n_step
     WaveGlow behind each Tacotron 2 path, and the fastest pair per device.
     """
     rows = []
-    for glow in {r["model"] for r in glow_rows}:
+    for glow in sorted({r["model"] for r in glow_rows}):
         for batch in sorted({r["batch_size"] for r in glow_rows}):
             audio_s = batch * n_steps * HOP_LENGTH / SAMPLING_RATE
             taco = {r["path"]: r for r in taco_rows if r["batch_size"] == batch}
             wave = {r["path"]: r for r in glow_rows if r["model"] == glow and r["batch_size"] == batch}
             pairs = {(t, w) for t in taco for w in wave
                      if taco[t]["device"] == wave[w]["device"] and (t == w or w.endswith("faithful"))}
-            for device in {r["device"] for r in wave.values()}:
+            for device in sorted({r["device"] for r in wave.values()}):
                 t_best = min((t for t in taco if taco[t]["device"] == device),
                              key=lambda t: taco[t]["ms_per_step"], default=None)
                 w_best = min((w for w in wave if wave[w]["device"] == device),
