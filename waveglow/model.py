@@ -193,8 +193,15 @@ class WaveGlow(nn.Module):
                 audio = torch.cat([sigma * noise, audio], 1)
         return audio.permute(0, 2, 1).reshape(audio.size(0), -1)
 
-    def remove_weightnorm(self) -> "WaveGlow":
-        """Fold weight norm into plain convolutions (faster inference); returns self."""
+    def remove_weightnorm(self, model: Optional["WaveGlow"] = None) -> "WaveGlow":
+        """Fold weight norm into plain convolutions (faster inference); returns self.
+
+        ``model`` exists for NVIDIA's call style ``waveglow = waveglow.remove_weightnorm(waveglow)``
+        (a static function there); it must be this model itself.
+        """
+        if model is not None and model is not self:
+            raise ValueError("remove_weightnorm(model) folds this model's own weights: pass the model itself "
+                             "(waveglow.remove_weightnorm(waveglow)) or nothing")
         for wn in self.WN:
             wn.remove_weightnorm()
         return self
