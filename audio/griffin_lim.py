@@ -94,7 +94,8 @@ def mel_to_audio_griffin_lim(mel: torch.Tensor, taco_stft: TacotronSTFT, n_iters
     """
     if power <= 0:
         raise ValueError(f"power must be positive, got {power}")
-    linear = mel_to_linear(taco_stft.spectral_de_normalize(mel), taco_stft.mel_basis)
+    linear = mel_to_linear(taco_stft.spectral_de_normalize(mel), taco_stft.mel_basis,
+                           inverse=taco_stft.mel_basis_inverse())
     if power != 1.0:
         linear = linear ** power
     return griffin_lim(linear, taco_stft.stft_fn, n_iters, generator=generator)

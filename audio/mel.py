@@ -6,7 +6,7 @@ from typing import Optional
 import torch
 
 from .dynamic_range import dynamic_range_compression, dynamic_range_decompression
-from .mel_basis import mel_filterbank
+from .mel_basis import mel_basis_pinv, mel_filterbank
 from .stft import STFT
 
 
@@ -56,6 +56,19 @@ class TacotronSTFT(torch.nn.Module):
         self.stft_fn = STFT(filter_length, hop_length, win_length)
         self.register_buffer(
             "mel_basis", mel_filterbank(sampling_rate, filter_length, n_mel_channels, mel_fmin, mel_fmax))
+
+    def mel_basis_inverse(self) -> torch.Tensor:
+        """Pseudo-inverse of ``mel_basis`` ``(n_freq, n_mels)``, float64, cached.
+
+        The cache is keyed on the buffer's identity and version counter, so
+        loading or editing ``mel_basis`` recomputes it.
+        """
+        key = (self.mel_basis.data_ptr(), self.mel_basis._version, self.mel_basis.device)
+        cached = self.__dict__.get("_mel_basis_inverse")
+        if cached is None or cached[0] != key:
+            cached = (key, mel_basis_pinv(self.mel_basis))
+            self.__dict__["_mel_basis_inverse"] = cached
+        return cached[1]
 
     def spectral_normalize(self, magnitudes: torch.Tensor) -> torch.Tensor:
         """Linear magnitudes -> natural-log magnitudes (clamped at 1e-5); any shape."""

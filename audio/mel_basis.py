@@ -30,7 +30,13 @@ def mel_filterbank(sampling_rate: int = 22050, filter_length: int = 1024, n_mel_
     return torch.from_numpy(basis).float()
 
 
-def mel_to_linear(mel_magnitudes: torch.Tensor, mel_basis: torch.Tensor) -> torch.Tensor:
+def mel_basis_pinv(mel_basis: torch.Tensor) -> torch.Tensor:
+    """Pseudo-inverse ``(n_freq, n_mels)`` of a mel basis, computed in float64."""
+    return torch.linalg.pinv(mel_basis.double())
+
+
+def mel_to_linear(mel_magnitudes: torch.Tensor, mel_basis: torch.Tensor,
+                  inverse: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Approximate linear magnitudes from mel magnitudes by the basis pseudo-inverse.
 
     ``clamp(pinv(mel_basis) @ mel, min=0)``: the least-squares (minimum-norm)
@@ -42,6 +48,8 @@ def mel_to_linear(mel_magnitudes: torch.Tensor, mel_basis: torch.Tensor) -> torc
     Args:
         mel_magnitudes: linear (not log) mel magnitudes ``(B, n_mels, frames)``.
         mel_basis: ``(n_mels, n_freq)`` as from :func:`mel_filterbank`.
+        inverse: its pseudo-inverse when already known (for example
+            :meth:`audio.TacotronSTFT.mel_basis_inverse`), to skip recomputing it.
 
     Returns:
         ``(B, n_freq, frames)`` in the dtype of ``mel_magnitudes``.
@@ -49,5 +57,7 @@ def mel_to_linear(mel_magnitudes: torch.Tensor, mel_basis: torch.Tensor) -> torc
     if mel_magnitudes.dim() != 3 or mel_magnitudes.size(1) != mel_basis.size(0):
         raise ValueError(
             f"expected mel magnitudes of shape (B, {mel_basis.size(0)}, frames), got {tuple(mel_magnitudes.shape)}")
-    inverse = torch.linalg.pinv(mel_basis.double()).to(device=mel_magnitudes.device, dtype=mel_magnitudes.dtype)
+    if inverse is None:
+        inverse = mel_basis_pinv(mel_basis)
+    inverse = inverse.to(device=mel_magnitudes.device, dtype=mel_magnitudes.dtype)
     return torch.clamp(torch.matmul(inverse, mel_magnitudes), min=0.0)

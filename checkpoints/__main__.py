@@ -10,12 +10,11 @@ User errors print one line ``python -m checkpoints: error: ...`` to stderr and e
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
-from .cli_support import OneLineArgumentParser, UsageError, report_error
+from .cli_support import OneLineArgumentParser, UsageError, parse_json_object, report_error
 
 PROG = "python -m checkpoints"
 EXIT_USAGE = 2
@@ -48,12 +47,9 @@ def _config(text: Optional[str]) -> Optional[Dict[str, Any]]:
         return None
     source = Path(text).read_text(encoding="utf-8") if text.endswith(".json") and Path(text).is_file() else text
     try:
-        value = json.loads(source)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"--config is not valid JSON ({exc.msg} at position {exc.pos})") from exc
-    if not isinstance(value, dict):
-        raise UsageError(f"--config must be a JSON object, got {type(value).__name__}")
-    return value
+        return parse_json_object(source, "--config")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _inspect(args: argparse.Namespace) -> int:

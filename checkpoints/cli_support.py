@@ -2,11 +2,29 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from typing import Any, Dict
 
 
 class UsageError(Exception):
     """A user error: reported as one line ``PROG: error: ...`` on stderr with exit status 2."""
+
+
+def parse_json_object(text: str, what: str) -> Dict[str, Any]:
+    """Parse ``text`` as a JSON object for the option named ``what``.
+
+    Raises:
+        ValueError: invalid JSON, or JSON that is not an object; the message
+            names the option.
+    """
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{what} is not valid JSON ({exc.msg} at position {exc.pos})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} must be a JSON object of config fields, got {type(value).__name__}")
+    return value
 
 
 class OneLineArgumentParser(argparse.ArgumentParser):

@@ -121,6 +121,24 @@ def _try_load(path: str, model: Optional[str], config: Optional[Mapping[str, Any
     return "does not load: " + " | ".join(errors)
 
 
+def _dtype_counts(tensors: Mapping[str, torch.Tensor]) -> Dict[str, int]:
+    return dict(Counter(str(v.dtype).replace("torch.", "") for v in tensors.values()))
+
+
+def _n_values(tensors: Mapping[str, torch.Tensor]) -> int:
+    return sum(v.numel() for v in tensors.values() if v.is_floating_point())
+
+
+def _pickled_tensors(path: str) -> Dict[str, torch.Tensor]:
+    """Tensors of an NVIDIA/waveglow pickled module, read by the restricted unpickler (empty if refused)."""
+    from .waveglow import read_waveglow_checkpoint
+
+    try:
+        return dict(read_waveglow_checkpoint(path).state_dict)
+    except CheckpointError:
+        return {}  # the load check below reports why
+
+
 def inspect_checkpoint(path: Union[str, os.PathLike], config: Optional[Mapping[str, Any]] = None,
                        try_load: bool = True) -> CheckpointReport:
     """Report on the checkpoint at ``path`` without executing pickled code.
@@ -131,8 +149,10 @@ def inspect_checkpoint(path: Union[str, os.PathLike], config: Optional[Mapping[s
     try:
         obj = read_checkpoint(path)
     except UnsafeCheckpointError as exc:
+        tensors = _pickled_tensors(path)
         report = CheckpointReport(path, "module_pickle", "waveglow" if "glow" in (exc.global_name or "") else None,
-                                  None, [], None, {}, 0, None, _needs("module_pickle", None))
+                                  None, [], None, _dtype_counts(tensors), _n_values(tensors), _weight_norm(list(tensors)),
+                                  _needs("module_pickle", None))
         report.top_level_keys = [f"pickled {exc.global_name}"]
     else:
         layout = _layout(obj)
@@ -142,8 +162,7 @@ def inspect_checkpoint(path: Union[str, os.PathLike], config: Optional[Mapping[s
         stored = obj.get("config") if isinstance(obj.get("config"), Mapping) else None
         report = CheckpointReport(
             path, layout, guess_model(keys), dict(stored) if stored is not None else None, [str(k) for k in obj],
-            _prefix(keys), dict(Counter(str(v.dtype).replace("torch.", "") for v in tensors.values())),
-            sum(v.numel() for v in tensors.values() if v.is_floating_point()), _weight_norm(keys),
+            _prefix(keys), _dtype_counts(tensors), _n_values(tensors), _weight_norm(keys),
             _needs(layout, guess_model(keys)))
     if try_load:
         report.load_result = _try_load(path, report.model, config)

@@ -66,7 +66,7 @@ def load_state_dict_checked(module: torch.nn.Module, state_dict: Mapping[str, to
 
     Missing ``num_batches_tracked`` buffers are tolerated. Anything else that
     does not fit raises :class:`CheckpointError` listing missing, unexpected
-    and mis-shaped keys, followed by the first ``hint`` that recognises the
+    and mis-shaped keys, headed by the first ``hint`` that recognises the
     mismatch (for example a file of another model).
     """
     expected = module.state_dict()
@@ -74,10 +74,10 @@ def load_state_dict_checked(module: torch.nn.Module, state_dict: Mapping[str, to
     if mismatch:
         causes = [h(mismatch, state_dict) for h in hints]
         cause = next((c for c in causes if c), None)
-        message = f"checkpoint does not fit {model_name}:\n{mismatch.describe()}"
+        headline = f"checkpoint does not fit {model_name}"
         if cause:
-            message += f"\n  likely cause: {cause}"
-        raise CheckpointError(message)
+            headline += f" (likely cause: {cause})"
+        raise CheckpointError(f"{headline}:\n{mismatch.describe()}")
     cast = {k: v.to(dtype=expected[k].dtype) if v.is_floating_point() else v for k, v in state_dict.items()}
     for k, v in expected.items():
         if k not in cast:

@@ -2,6 +2,7 @@
 from .pipeline import DEFAULT_PAUSE_SECONDS, VOCODERS, Synthesizer
 from .result import SynthesisResult
 from .split import max_chars_for_steps, split_sentences, split_text
+from .streaming import SpeechChunk, stream_speech
 
 __all__ = ["Synthesizer", "SynthesisResult", "VOCODERS", "DEFAULT_PAUSE_SECONDS", "max_chars_for_steps",
-           "split_sentences", "split_text"]
+           "split_sentences", "split_text", "SpeechChunk", "stream_speech"]

@@ -7,12 +7,13 @@ recipe unless given. Run under ``torchrun --nproc_per_node N`` for DDP.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
+
+from checkpoints.cli_support import parse_json_object
 
 from .checkpointing import resolve_resume
 from .config import TrainerConfig
@@ -89,20 +90,10 @@ def model_overrides(args: argparse.Namespace) -> Dict[str, Any]:
     overrides: Dict[str, Any] = {}
     if args.model_config:
         with open(args.model_config, encoding="utf-8") as handle:
-            overrides.update(_json_object(handle.read(), f"--model-config {args.model_config}"))
+            overrides.update(parse_json_object(handle.read(), f"--model-config {args.model_config}"))
     if args.config_overrides:
-        overrides.update(_json_object(args.config_overrides, "--config-overrides"))
+        overrides.update(parse_json_object(args.config_overrides, "--config-overrides"))
     return overrides
-
-
-def _json_object(text: str, what: str) -> Dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{what} is not valid JSON ({exc})") from None
-    if not isinstance(value, dict):
-        raise ValueError(f"{what} must be a JSON object of config fields, got {type(value).__name__}")
-    return value
 
 
 def trainer_config(args: argparse.Namespace, defaults: Dict[str, Any]) -> TrainerConfig:

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from .config import WaveGlowConfig
+from .fast_infer import prepared_form
 from .invertible_conv import Invertible1x1Conv
 from .wn import WN
 
@@ -131,8 +132,15 @@ class WaveGlow(nn.Module):
             raise ValueError(f"z must have shape (B, n_group, T_mel * 256 // n_group) = {expected}, "
                              f"got {tuple(z.shape)}")
 
+    def squeezed_condition(self, mel: torch.Tensor) -> torch.Tensor:
+        """Mel ``(B, n_mel, T_mel)`` -> upsampled, cropped to ``T_mel * 256`` samples, squeezed:
+        ``(B, n_mel * n_group, T_mel * 256 // n_group)``."""
+        length = mel.size(2) * HOP_LENGTH
+        return squeeze_groups(self.upsample(mel)[:, :, :length], self.n_group)
+
     @torch.no_grad()
-    def infer(self, mel: torch.Tensor, sigma: float = 1.0, z: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def infer(self, mel: torch.Tensor, sigma: float = 1.0, z: Optional[torch.Tensor] = None, *,
+              method: str = "fast", compute_dtype: Optional[torch.dtype] = None) -> torch.Tensor:
         """Mel ``(B, n_mel, T_mel)`` -> audio ``(B, T_mel * 256)``.
 
         Without ``z`` the noise is drawn as NVIDIA's code does (fp32 on
@@ -142,10 +150,31 @@ class WaveGlow(nn.Module):
         uses the layout of :attr:`WaveGlowOutput.z`, so
         ``infer(mel, 1.0, forward(mel, audio).z)`` returns ``audio``. The
         latent used is ``sigma * z``.
+
+        Args:
+            method: ``"fast"`` (default) runs the prepared form of
+                :mod:`waveglow.fast_infer` (weight norm folded, fused
+                conditioning; same numbers to fp32 rounding);
+                ``"faithful"`` runs the layer-by-layer reference computation.
+            compute_dtype: ``"fast"`` only: ``torch.bfloat16`` (CPU/CUDA) or
+                ``torch.float16`` (CUDA) runs the convolutions in that dtype
+                with fp32 islands and returns fp32 audio (see
+                :mod:`waveglow.precision` for the error); ``None`` uses the
+                model's dtype.
         """
-        length = mel.size(2) * HOP_LENGTH
-        spect = self.upsample(mel)[:, :, :length]
-        spect = squeeze_groups(spect, self.n_group)
+        if method == "fast":
+            with torch.inference_mode():
+                audio = prepared_form(self, compute_dtype).infer(mel, sigma, z)
+            return audio.clone()  # a normal tensor: callers may update it in place
+        if method != "faithful":
+            raise ValueError(f"method must be 'fast' or 'faithful', got {method!r}")
+        if compute_dtype is not None:
+            raise ValueError("compute_dtype needs method='fast'; the faithful path runs in the model's dtype")
+        return self._infer_faithful(mel, sigma, z)
+
+    def _infer_faithful(self, mel: torch.Tensor, sigma: float, z: Optional[torch.Tensor]) -> torch.Tensor:
+        """The layer-by-layer inverse pass of NVIDIA's ``WaveGlow.infer``."""
+        spect = self.squeezed_condition(mel)
         shape = (spect.size(0), self.n_group, spect.size(2))
         if z is not None:
             self._check_z(z, shape[0], shape[2])
@@ -164,8 +193,15 @@ class WaveGlow(nn.Module):
                 audio = torch.cat([sigma * noise, audio], 1)
         return audio.permute(0, 2, 1).reshape(audio.size(0), -1)
 
-    def remove_weightnorm(self) -> "WaveGlow":
-        """Fold weight norm into plain convolutions (faster inference); returns self."""
+    def remove_weightnorm(self, model: Optional["WaveGlow"] = None) -> "WaveGlow":
+        """Fold weight norm into plain convolutions (faster inference); returns self.
+
+        ``model`` exists for NVIDIA's call style ``waveglow = waveglow.remove_weightnorm(waveglow)``
+        (a static function there); it must be this model itself.
+        """
+        if model is not None and model is not self:
+            raise ValueError("remove_weightnorm(model) folds this model's own weights: pass the model itself "
+                             "(waveglow.remove_weightnorm(waveglow)) or nothing")
         for wn in self.WN:
             wn.remove_weightnorm()
         return self

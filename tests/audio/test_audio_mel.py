@@ -106,3 +106,15 @@ def test_spectral_normalize_pair_inverts():
 def test_bad_filterbank_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         mel_filterbank(**kwargs)
+
+
+def test_mel_basis_inverse_is_cached_and_follows_the_buffer():
+    stft = TacotronSTFT(n_mel_channels=8)
+    first = stft.mel_basis_inverse()
+    assert stft.mel_basis_inverse() is first
+    torch.testing.assert_close(first, torch.linalg.pinv(stft.mel_basis.double()))
+    with torch.no_grad():
+        stft.mel_basis.mul_(2.0)
+    second = stft.mel_basis_inverse()
+    assert second is not first
+    torch.testing.assert_close(second, first / 2.0)

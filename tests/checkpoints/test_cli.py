@@ -56,6 +56,19 @@ def test_parameter_count_matches_file(capsys, golden_dir):
     assert f"{expected:,}" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("name", ["waveglow_tiny_glow_pickle.pt", "waveglow_tiny_glow_old_pickle_legacy.pt"])
+def test_inspect_counts_the_tensors_of_pickled_modules(capsys, golden_dir, name):
+    from checkpoints import load_waveglow
+
+    # The hub-named state dict keeps weight norm (g, v); the loaded model's is the independent count.
+    expected = sum(v.numel() for v in load_waveglow(golden_dir / name).state_dict().values()
+                   if v.is_floating_point())
+    assert main(["inspect", str(golden_dir / name), "--no-load"]) == 0
+    out = capsys.readouterr().out
+    assert f"{expected:,} floating-point" in out
+    assert "tensors:     none" not in out
+
+
 def test_inspect_errors(capsys, tmp_path):
     _one_line_error(capsys, main(["inspect", str(tmp_path / "missing.pt")]), "not found")
     junk = tmp_path / "junk.pt"

@@ -153,3 +153,10 @@ def test_cuda_fp16_matches_fp32(tiny_model):
     with torch.autocast("cuda", dtype=torch.float16):
         out = tiny_model.cuda()(mel.cuda(), audio.cuda())
     assert torch.isfinite(out.z).all()
+
+
+def test_remove_weightnorm_accepts_nvidia_call_style_and_refuses_another_model():
+    model, other = WaveGlow(tiny_config()), WaveGlow(tiny_config())
+    assert model.remove_weightnorm(model) is model
+    with pytest.raises(ValueError, match="pass the model itself"):
+        other.remove_weightnorm(model)

@@ -1,0 +1,221 @@
+"""WaveGlow's inference form: the same function as :meth:`WaveGlow.infer`, rearranged to run faster.
+
+:class:`PreparedWaveGlow` is built once from a :class:`~waveglow.WaveGlow`
+(and rebuilt whenever a parameter changes). Per flow it holds
+
+* the weight-norm-folded ``start`` and dilated ``in_layers`` convolutions;
+* the ``cond_layers`` of all WN layers stacked into one 1x1 convolution
+  ``(n_layers * 2C, n_mel * n_group, 1)``, applied once per flow to the
+  squeezed mel, with each ``in_layers`` bias folded into its bias;
+* the ``end`` 1x1 convolution folded into the skip half of every
+  ``res_skip_layers`` weight (``W_end @ W_skip``), so the skip stream is
+  ``2 * n_half`` channels wide instead of ``C`` and needs no ``end`` conv;
+* ``W^-1`` of the invertible 1x1 convolution, inverted in fp32.
+
+The affine update is ``(x - b) * exp(-log_s)``, the same value as the
+faithful ``(x - b) / exp(log_s)`` to an ulp. All of this is exact algebra:
+in fp32 the result equals the faithful path to rounding (the tests hold it
+to 1e-4). With ``compute_dtype`` set to ``torch.bfloat16`` (CPU) or
+``torch.float16`` (CUDA) the convolutions run in that dtype, while the
+audio stream, the exp of the log-scales, the affine update and the 1x1
+inverse stay in fp32 (see :mod:`waveglow.precision`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .precision import check_compute_dtype
+
+
+@dataclass
+class FlowPlan:
+    """The folded weights of one flow (``C`` WN channels, ``h`` = half the flow's channels)."""
+
+    start_weight: torch.Tensor    # (C, h)
+    start_bias: torch.Tensor      # (C,)
+    in_weights: List[torch.Tensor]  # n_layers x (2C, C, K), no bias (folded into cond_bias)
+    dilations: List[int]
+    cond_weight: torch.Tensor     # (n_layers * 2C, n_cond)
+    cond_bias: torch.Tensor       # (n_layers * 2C,)  cond + in_layers biases
+    res_weights: List[torch.Tensor]  # (C + 2h, C) then (2h, C) for the last layer
+    res_biases: List[torch.Tensor]
+    inverse_weight: torch.Tensor  # (c, c) fp32
+    swapped: bool                 # glow_old: odd flows transform the first half
+    early: bool                   # n_early_size channels of noise join before this flow (inverse order)
+
+
+def _conv_weight_bias(layer: nn.Module) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Effective ``(weight, bias)`` in fp32 of a ``WeightNormConv1d`` or folded ``Conv1d``."""
+    return layer.weight.detach().float(), layer.bias.detach().float()
+
+
+def _fold_wn(wn: nn.Module, n_half: int) -> dict:
+    """Fold one :class:`~waveglow.WN` (fp32 maths) into the tensors of a :class:`FlowPlan`."""
+    width = wn.n_channels
+    start_w, start_b = _conv_weight_bias(wn.start)
+    end_w = wn.end.weight.detach().float().squeeze(-1)  # (2h, C)
+    end_b = wn.end.bias.detach().float()
+    in_weights, cond_weights, cond_biases, res_weights, res_biases = [], [], [], [], []
+    for i in range(wn.n_layers):
+        in_w, in_b = _conv_weight_bias(wn.in_layers[i])
+        cond_w, cond_b = _conv_weight_bias(wn.cond_layers[i])
+        in_weights.append(in_w)
+        cond_weights.append(cond_w)
+        cond_biases.append(cond_b + in_b)
+        rs_w, rs_b = _conv_weight_bias(wn.res_skip_layers[i])
+        rs_w = rs_w.squeeze(-1)
+        last = i == wn.n_layers - 1
+        skip_w, skip_b = (rs_w, rs_b) if last else (rs_w[width:], rs_b[width:])
+        folded_w = end_w @ skip_w
+        folded_b = end_w @ skip_b + (end_b if last else 0.0)
+        if not last:
+            folded_w = torch.cat([rs_w[:width], folded_w])
+            folded_b = torch.cat([rs_b[:width], folded_b])
+        res_weights.append(folded_w)
+        res_biases.append(folded_b)
+    return dict(start_weight=start_w.squeeze(-1), start_bias=start_b, in_weights=in_weights,
+                dilations=[2 ** i for i in range(wn.n_layers)], cond_weight=torch.cat(cond_weights).squeeze(-1),
+                cond_bias=torch.cat(cond_biases), res_weights=res_weights, res_biases=res_biases)
+
+
+def pointwise(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """A 1x1 convolution as a matrix product: ``x`` ``(B, I, T)``, ``weight`` ``(O, I)`` -> ``(B, O, T)``.
+
+    (``addmm``/``baddbmm`` beat ``conv1d`` for 1x1 kernels on CPU, and fuse the bias.)
+    """
+    if bias is None:
+        return torch.matmul(weight, x)
+    if x.size(0) == 1:
+        return torch.addmm(bias.unsqueeze(1), weight, x[0]).unsqueeze(0)
+    return torch.baddbmm(bias.view(1, -1, 1), weight.expand(x.size(0), -1, -1), x)
+
+
+def parameter_key(model: nn.Module) -> Tuple:
+    """Identity of every parameter's current value: storage, version counter, device, dtype."""
+    return tuple((p.data_ptr(), p._version, p.device, p.dtype) for p in model.parameters())
+
+
+def _cast_plan(plan: FlowPlan, dtype: torch.dtype) -> FlowPlan:
+    """The convolution weights in ``dtype``; ``inverse_weight`` stays fp32."""
+    def cast(t: torch.Tensor) -> torch.Tensor:
+        return t.to(dtype).contiguous()
+
+    return FlowPlan(cast(plan.start_weight), cast(plan.start_bias), [cast(w) for w in plan.in_weights],
+                    plan.dilations, cast(plan.cond_weight), cast(plan.cond_bias),
+                    [cast(w) for w in plan.res_weights], [cast(b) for b in plan.res_biases],
+                    plan.inverse_weight, plan.swapped, plan.early)
+
+
+class PreparedWaveGlow:
+    """Folded, fused weights of a :class:`~waveglow.WaveGlow` for fast inference.
+
+    Built with :meth:`build`; :meth:`infer` draws noise in the faithful
+    order and returns audio ``(B, T_mel * 256)``.
+
+    Args:
+        model: the source model (kept by reference for the upsampler and noise).
+        compute_dtype: dtype of the convolutions (``None``: the model's dtype).
+    """
+
+    def __init__(self, model: nn.Module, compute_dtype: Optional[torch.dtype] = None) -> None:
+        self.model = model
+        weight = model.upsample.weight
+        self.compute_dtype = weight.dtype if compute_dtype is None else compute_dtype
+        self.key = parameter_key(model)
+        flows = []
+        with torch.inference_mode(False), torch.no_grad():
+            for k in range(model.n_flows):
+                wn = model.WN[k]
+                n_half = model.config.flow_channels(k) // 2
+                plan = FlowPlan(**_fold_wn(wn, n_half), inverse_weight=model.convinv[k].inverse_weight().float().squeeze(-1),
+                                swapped=model._swapped(k), early=model.config.is_early(k))
+                flows.append(_cast_plan(plan, self.compute_dtype))
+        self.flows = flows
+        self.n_channels = model.config.WN_config.n_channels
+        self.kernel_size = model.config.WN_config.kernel_size
+
+    def is_current(self) -> bool:
+        """Whether the source model's parameters are unchanged since :meth:`__init__`."""
+        return parameter_key(self.model) == self.key
+
+    def _coupling(self, plan: FlowPlan, kept: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """``kept`` ``(B, h, T)`` and ``cond`` ``(B, n_layers * 2C, T)`` -> ``[b, log_s]`` ``(B, 2h, T)``, at least fp32."""
+        width = self.n_channels
+        x = pointwise(kept, plan.start_weight, plan.start_bias)
+        out: Optional[torch.Tensor] = None
+        last = len(plan.in_weights) - 1
+        for i, (in_w, dilation) in enumerate(zip(plan.in_weights, plan.dilations)):
+            padding = (self.kernel_size - 1) * dilation // 2
+            z = F.conv1d(x, in_w, None, padding=padding, dilation=dilation)
+            z += cond[:, 2 * width * i:2 * width * (i + 1)]
+            acts = torch.tanh(z[:, :width]).mul_(torch.sigmoid(z[:, width:]))
+            res_skip = pointwise(acts, plan.res_weights[i], plan.res_biases[i])
+            if i < last:
+                x = x + res_skip[:, :width]
+                skip = res_skip[:, width:]
+            else:
+                skip = res_skip
+            # the skip sum is only 2h channels wide: accumulate it in at least fp32
+            out = skip.to(torch.promote_types(skip.dtype, torch.float32)) if out is None else out.add_(skip)
+        return out
+
+    def _flow(self, plan: FlowPlan, audio: torch.Tensor, spect: torch.Tensor) -> torch.Tensor:
+        """Invert one flow: ``audio`` ``(B, c, T)`` fp32 or compute dtype -> same shape."""
+        n_half = audio.size(1) // 2
+        first, second = audio[:, :n_half], audio[:, n_half:]
+        kept, changed = (second, first) if plan.swapped else (first, second)
+        cond = pointwise(spect, plan.cond_weight, plan.cond_bias)
+        out = self._coupling(plan, kept.to(self.compute_dtype), cond).to(audio.dtype)
+        changed = (changed - out[:, :n_half]) * torch.exp(-out[:, n_half:])
+        merged = torch.cat([changed, kept] if plan.swapped else [kept, changed], 1)
+        return pointwise(merged, plan.inverse_weight.to(audio.dtype))
+
+    def infer(self, mel: torch.Tensor, sigma: float = 1.0, z: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Mel ``(B, n_mel, T_mel)`` -> audio ``(B, T_mel * 256)``, as :meth:`WaveGlow.infer`.
+
+        The audio stream is kept in the model's dtype, or in fp32 when a lower
+        ``compute_dtype`` was chosen; the result has that dtype.
+        """
+        model = self.model
+        spect = model.squeezed_condition(mel)
+        batch, n_steps = spect.size(0), spect.size(2)
+        if z is not None:
+            model._check_z(z, batch, n_steps)
+        stream_dtype = spect.dtype if self.compute_dtype == spect.dtype else torch.float32
+        like = spect.to(stream_dtype)
+        spect = spect.to(self.compute_dtype)
+        shape = (batch, model.n_group, n_steps)
+        position = model.n_group - model.n_remaining_channels
+        audio = sigma * model._noise(z, position, model.n_remaining_channels, shape, like)
+        for k in reversed(range(model.n_flows)):
+            plan = self.flows[k]
+            audio = self._flow(plan, audio, spect)
+            if plan.early:
+                position -= model.n_early_size
+                noise = model._noise(z, position, model.n_early_size, shape, like)
+                audio = torch.cat([sigma * noise, audio], 1)
+        return audio.permute(0, 2, 1).reshape(batch, -1)
+
+
+def prepared_form(model: nn.Module, compute_dtype: Optional[torch.dtype] = None) -> PreparedWaveGlow:
+    """The model's cached :class:`PreparedWaveGlow` for ``compute_dtype``, rebuilt if stale.
+
+    The cache lives on the model (``model._prepared``, one entry per compute
+    dtype) and is keyed on every parameter's storage and version counter, so
+    ``load_state_dict``, an optimiser step, ``.to()`` or
+    :meth:`~waveglow.WaveGlow.remove_weightnorm` all trigger a rebuild.
+    """
+    dtype = check_compute_dtype(compute_dtype, model.upsample.weight)
+    cache = model.__dict__.setdefault("_prepared", {})
+    prepared = cache.get(dtype)
+    if prepared is None or not prepared.is_current():
+        for stale in [d for d, p in cache.items() if not p.is_current()]:
+            del cache[stale]
+        prepared = PreparedWaveGlow(model, dtype)
+        cache[dtype] = prepared
+    return prepared
