@@ -68,14 +68,19 @@ def test_bad_settings_raise(weight, sigma, gate):
         GuidedTacotron2Loss(weight, sigma, gate)
 
 
-def test_gate_positive_weight_matches_weighted_bce():
+def _random_output_and_targets(B=2, T=6, N=4):
+    """A random ``Tacotron2Output`` and ``(mel, gate, input_lengths, output_lengths)`` targets."""
     torch.manual_seed(0)
-    B, T, N = 2, 6, 4
     out = Tacotron2Output(torch.randn(B, 8, T), torch.randn(B, 8, T), torch.randn(B, T),
                           torch.softmax(torch.randn(B, T, N), -1))
     mel, gate = torch.randn(B, 8, T), torch.zeros(B, T)
     gate[:, -1] = 1
-    targets = (mel, gate, torch.tensor([4, 3]), torch.tensor([6, 5]))
+    return out, (mel, gate, torch.tensor([4, 3]), torch.tensor([6, 5]))
+
+
+def test_gate_positive_weight_matches_weighted_bce():
+    out, targets = _random_output_and_targets()
+    mel, gate = targets[:2]
     logits, w = out.gate.reshape(-1), 7.0
     p = torch.sigmoid(logits)
     y = gate.reshape(-1)
@@ -87,14 +92,9 @@ def test_gate_positive_weight_matches_weighted_bce():
 
 
 def test_guided_loss_adds_weighted_term_to_nvidia_loss():
-    torch.manual_seed(0)
-    B, T, N = 2, 6, 4
-    out = Tacotron2Output(torch.randn(B, 8, T), torch.randn(B, 8, T), torch.randn(B, T),
-                          torch.softmax(torch.randn(B, T, N), -1))
-    mel, gate = torch.randn(B, 8, T), torch.zeros(B, T)
-    lengths_in, lengths_out = torch.tensor([4, 3]), torch.tensor([6, 5])
-    total = GuidedTacotron2Loss(2.5, 0.2)(out, (mel, gate, lengths_in, lengths_out))
-    expected = Tacotron2Loss()(out, (mel, gate)) + 2.5 * guided_attention_loss(out.alignments, lengths_in, lengths_out)
+    out, targets = _random_output_and_targets()
+    total = GuidedTacotron2Loss(2.5, 0.2)(out, targets)
+    expected = Tacotron2Loss()(out, targets[:2]) + 2.5 * guided_attention_loss(out.alignments, *targets[2:])
     assert total.item() == pytest.approx(expected.item(), rel=1e-6)
 
 

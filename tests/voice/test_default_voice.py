@@ -1,7 +1,6 @@
 """``tacotron2-tts`` picks the built-in voice when NVIDIA's weights are not downloaded, and says so."""
 import io
 import shutil
-import socket
 
 import pytest
 import soundfile
@@ -23,12 +22,8 @@ def _run(capsys, argv):
 
 @pytest.fixture
 def offline(monkeypatch, tmp_path):
-    """An empty download cache and a mirror nobody listens on: any download attempt fails."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    monkeypatch.setenv("TACOTRON2_CHECKPOINT_MIRROR", f"http://127.0.0.1:{port}")
+    """An empty download cache and a mirror that is a missing local folder: any download attempt fails."""
+    monkeypatch.setenv("TACOTRON2_CHECKPOINT_MIRROR", (tmp_path / "no-mirror").as_uri())
     cache = tmp_path / "cache"
     cache.mkdir()
     monkeypatch.setenv("TACOTRON2_CHECKPOINT_DIR", str(cache))
