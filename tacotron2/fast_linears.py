@@ -5,7 +5,7 @@ from typing import Dict, NamedTuple, Tuple
 
 from torch import nn
 
-from .precision import ExactLinear, LinearOp, make_linear
+from .precision import ExactLinear, LinearOp, make_lstm_linear, onednn_packing_available
 
 _CACHE_ATTRIBUTE = "_fast_linears_cache"
 
@@ -13,27 +13,21 @@ _CACHE_ATTRIBUTE = "_fast_linears_cache"
 class DecoderLinears(NamedTuple):
     """Every matrix product of one decoder step.
 
-    The LSTM input/hidden products (``*_ih``, ``*_hh``, about 98% of the
-    decoder's weights at the hub size) are in the requested precision; the
+    The LSTM gate products (``*_lstm``, input and hidden weights fused into one
+    matrix, about 98% of the decoder's weights at the hub size) are in the
+    requested precision; the
     prenet, attention and output projections always stay exact in the model's
     dtype (the fp32 islands).
     """
 
     prenet: Tuple[ExactLinear, ...]
-    attention_ih: LinearOp
-    attention_hh: LinearOp
+    attention_lstm: LinearOp
     query: ExactLinear
     location_dense: ExactLinear
     v: ExactLinear
-    decoder_ih: LinearOp
-    decoder_hh: LinearOp
+    decoder_lstm: LinearOp
     projection: ExactLinear
     gate: ExactLinear
-
-
-def _lstm_linears(cell: nn.LSTMCell, precision: str) -> Tuple[LinearOp, LinearOp]:
-    return (make_linear(cell.weight_ih, cell.bias_ih, precision),
-            make_linear(cell.weight_hh, cell.bias_hh, precision))
 
 
 def _exact(linear: nn.Linear) -> ExactLinear:
@@ -43,15 +37,13 @@ def _exact(linear: nn.Linear) -> ExactLinear:
 def build_linears(decoder: nn.Module, precision: str) -> DecoderLinears:
     """Prepare the products of ``decoder`` (a :class:`~tacotron2.decoder.Decoder`) in ``precision``."""
     attention = decoder.attention_layer
-    attention_ih, attention_hh = _lstm_linears(decoder.attention_rnn, precision)
-    decoder_ih, decoder_hh = _lstm_linears(decoder.decoder_rnn, precision)
     return DecoderLinears(
         prenet=tuple(_exact(layer.linear_layer) for layer in decoder.prenet.layers),
-        attention_ih=attention_ih, attention_hh=attention_hh,
+        attention_lstm=make_lstm_linear(decoder.attention_rnn, precision),
         query=_exact(attention.query_layer.linear_layer),
         location_dense=_exact(attention.location_layer.location_dense.linear_layer),
         v=_exact(attention.v.linear_layer),
-        decoder_ih=decoder_ih, decoder_hh=decoder_hh,
+        decoder_lstm=make_lstm_linear(decoder.decoder_rnn, precision),
         projection=_exact(decoder.linear_projection.linear_layer),
         gate=_exact(decoder.gate_layer.linear_layer))
 
@@ -70,11 +62,12 @@ def cached_linears(decoder: nn.Module, precision: str) -> DecoderLinears:
     an optimizer step or ``.to()``, which all change a parameter's version or
     storage.
     """
-    cache: Dict[str, Tuple[tuple, DecoderLinears]] = decoder.__dict__.setdefault(_CACHE_ATTRIBUTE, {})
+    cache: Dict[Tuple[str, bool], Tuple[tuple, DecoderLinears]] = decoder.__dict__.setdefault(_CACHE_ATTRIBUTE, {})
+    key = (precision, onednn_packing_available(decoder.gate_layer.linear_layer.weight.device))
     stamp = _weights_stamp(decoder)
-    hit = cache.get(precision)
+    hit = cache.get(key)
     if hit is not None and hit[0] == stamp:
         return hit[1]
     linears = build_linears(decoder, precision)
-    cache[precision] = (stamp, linears)
+    cache[key] = (stamp, linears)
     return linears

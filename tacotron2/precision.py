@@ -12,6 +12,16 @@ writes ``x @ weight.T + bias`` for ``x`` (B, in) into a preallocated ``out``
 * :class:`Int8Linear`: dynamic quantization, int8 weights with one symmetric
   scale per output channel, activations quantized per call
   (``torch.ops.quantized.linear_dynamic``, CPU only); fp32 output and bias.
+* :class:`PackedLinear`: the weight reordered once into oneDNN's blocked
+  layout (fp32 or bf16) and multiplied with oneDNN's linear kernel, which
+  streams a large weight at close to memory bandwidth where ``addmm`` on the
+  plain layout does not (CPU only; about 1.7x faster at batch 1 and 3x at
+  batch 4 for the hub decoder's LSTM matrices). Summation order differs from
+  ``addmm``, so results agree to rounding, not bit for bit.
+
+:func:`make_lstm_linear` fuses an ``nn.LSTMCell``'s two products into one:
+``[x, h] @ [W_ih | W_hh].T + (b_ih + b_hh)``, one weight read per step
+instead of two calls.
 """
 from __future__ import annotations
 
@@ -86,7 +96,45 @@ class Int8Linear:
         return out.copy_(torch.ops.quantized.linear_dynamic(x, self.packed))
 
 
-LinearOp = Union[ExactLinear, ReducedLinear, Int8Linear]
+class PackedLinear:
+    """oneDNN linear on a prepacked weight (CPU): fp32, or bf16 with fp32 bias and output."""
+
+    def __init__(self, weight: Tensor, bias: Optional[Tensor], dtype: torch.dtype) -> None:
+        self.dtype = dtype
+        self.packed = torch.ops.mkldnn._reorder_linear_weight(weight.detach().to(dtype).contiguous(), None)
+        bias = None if bias is None else bias.detach().float().contiguous()
+        self.fused_bias = bias if dtype == torch.float32 else None
+        self.bias = None if dtype == torch.float32 else bias
+
+    def __call__(self, x: Tensor, out: Tensor) -> Tensor:
+        """``x`` (B, in) contiguous fp32 -> ``out`` (B, out) fp32, written in place and returned."""
+        out.copy_(torch.ops.mkldnn._linear_pointwise(x.to(self.dtype), self.packed, self.fused_bias,
+                                                     "none", [], ""))
+        if self.bias is not None:
+            out.add_(self.bias)
+        return out
+
+
+LinearOp = Union[ExactLinear, ReducedLinear, Int8Linear, PackedLinear]
+
+
+def onednn_packing_available(device: torch.device) -> bool:
+    """Whether :class:`PackedLinear` can run: a CPU tensor and a PyTorch build with oneDNN enabled."""
+    return (device.type == "cpu" and torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled
+            and hasattr(torch.ops.mkldnn, "_reorder_linear_weight"))
+
+
+def make_lstm_linear(cell: torch.nn.LSTMCell, precision: str) -> LinearOp:
+    """One product for an LSTM cell's gates: input ``[x, h]`` (B, in + hidden) -> (B, 4 * hidden).
+
+    fp32 and bf16 use :class:`PackedLinear` where oneDNN is available on
+    the cell's device, otherwise the same product as :func:`make_linear`.
+    """
+    weight = torch.cat((cell.weight_ih.detach(), cell.weight_hh.detach()), 1)
+    bias = None if cell.bias_ih is None else (cell.bias_ih.detach() + cell.bias_hh.detach())
+    if precision in ("fp32", "bf16") and weight.dtype == torch.float32 and onednn_packing_available(weight.device):
+        return PackedLinear(weight, bias, torch.float32 if precision == "fp32" else torch.bfloat16)
+    return make_linear(weight, bias, precision)
 
 
 def make_linear(weight: Tensor, bias: Optional[Tensor], precision: str) -> LinearOp:

@@ -4,6 +4,8 @@ import torch
 
 from checkpoints import load_tacotron2
 from tacotron2.cuda_graph_decoder import bucket_length, cuda_graph_infer
+from tacotron2.fast_linears import cached_linears
+from tacotron2.precision import ExactLinear, PackedLinear
 from tacotron2.stop_check import StopTracker
 
 from tests.tacotron2.fast_helpers import calibrate_gate, expected_stop, gate_trajectory, inputs
@@ -85,6 +87,19 @@ def test_golden_parity_through_fast_path(golden_dir, expected, name, interval):
     torch.testing.assert_close(result.mel_postnet, expected["infer_mel_postnet"], atol=1e-5, rtol=0)
     assert torch.equal(result.mel_lengths, expected["infer_mel_lengths"])
     torch.testing.assert_close(result.alignments, expected["infer_alignments"], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("onednn", [True, False])
+def test_fused_lstm_products_with_and_without_onednn_equal_faithful(tiny_model, onednn):
+    if onednn and not torch.backends.mkldnn.is_available():
+        pytest.skip("this PyTorch build has no oneDNN")
+    text, lengths = inputs(3)
+    with torch.backends.mkldnn.flags(enabled=onednn):
+        fast = _run(tiny_model, text, lengths, 5, early_stopping=False)
+        product = type(cached_linears(tiny_model.decoder, "fp32").decoder_lstm)
+    faithful = _run(tiny_model, text, lengths, 5, early_stopping=False, method="faithful")
+    assert product is (PackedLinear if onednn else ExactLinear)
+    _assert_same(fast, faithful)
 
 
 def test_weight_change_after_a_fast_call_is_seen(tiny_model):

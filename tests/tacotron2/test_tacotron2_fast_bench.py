@@ -12,7 +12,7 @@ def test_bench_tacotron2_rows_on_a_tiny_model():
                            n_steps=3, repeats=1, threads=1, text_length=5)
     assert [r["path"] for r in rows] == ["faithful", "fast", "int8"]
     by_path = {r["path"]: r for r in rows}
-    assert by_path["fast"]["max_abs_err"] == 0.0 and by_path["int8"]["max_abs_err"] > 0.0
+    assert by_path["fast"]["max_abs_err"] < 1e-5 < by_path["int8"]["max_abs_err"]
     assert by_path["faithful"]["speedup_vs_faithful"] == pytest.approx(1.0)
     for row in rows:
         assert row["ms_per_step"] > 0 and row["peak_mem_mb"] > 0 and len(row["times_s"]) == 1
