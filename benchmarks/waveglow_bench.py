@@ -103,6 +103,25 @@ def median_seconds(run: Callable[[int], torch.Tensor], repeats: int, device: str
     return times
 
 
+def round_robin_seconds(runs: Dict[str, Callable[[int], torch.Tensor]], repeats: int) -> Dict[str, List[float]]:
+    """One warm-up call of every path, then ``repeats`` rounds timing each path once per round.
+
+    Interleaving the paths spreads slow spells of a shared machine over all of
+    them instead of penalising whichever path ran during one.
+    """
+    devices = {name: PATHS[name][0] for name in runs}
+    times: Dict[str, List[float]] = {name: [] for name in runs}
+    for repeat in range(repeats + 1):
+        for name, run in runs.items():
+            _sync(devices[name])
+            start = time.perf_counter()
+            run(repeat)
+            _sync(devices[name])
+            if repeat:
+                times[name].append(time.perf_counter() - start)
+    return times
+
+
 def peak_memory_mb(device: str) -> float:
     """CUDA max allocated since the last reset, or this process's peak RSS (only ever grows) on CPU."""
     if device == "cuda":
@@ -127,7 +146,7 @@ def bench_waveglow(channels: Sequence[int] = (256, 512), paths: Optional[Sequenc
     ``samples_per_s`` (audio samples of all items per second),
     ``x_real_time``, ``s_per_s_audio`` (compute seconds per second of audio),
     ``speedup_vs_faithful`` (same device, channels and batch size, when
-    measured), ``max_abs_err``/``mean_abs_err``/``snr_db`` against the faithful
+    measured; the paths are timed round-robin, see :func:`round_robin_seconds`), ``max_abs_err``/``mean_abs_err``/``snr_db`` against the faithful
     fp32 path and ``peak_mem_mb``. ``chunk_frames`` defaults to half of
     ``frames``; ``overlap_frames`` to the exact overlap (99 frames for the hub
     config).
@@ -146,6 +165,7 @@ def bench_waveglow(channels: Sequence[int] = (256, 512), paths: Optional[Sequenc
             mel_cpu = torch.randn(batch, cpu_model.config.n_mel_channels, frames,
                                   generator=torch.Generator().manual_seed(1234))
             references: Dict[str, torch.Tensor] = {}
+            runs: Dict[str, Callable[[int], torch.Tensor]] = {}
             for name in paths:
                 device, kwargs, how = PATHS[name]
                 if device == "cuda" and not torch.cuda.is_available():
@@ -155,19 +175,23 @@ def bench_waveglow(channels: Sequence[int] = (256, 512), paths: Optional[Sequenc
                 model, mel = models[device], mel_cpu.to(device)
                 if device not in references:
                     references[device] = _runner(model, mel, {"method": "faithful"}, "infer", chunk, None)(0)
+                runs[name] = _runner(model, mel, kwargs, how, chunk, overlap_frames)
+            times = round_robin_seconds(runs, repeats)
+            for name, run in runs.items():
+                device, _, how = PATHS[name]
+                seconds = statistics.median(times[name])
                 if device == "cuda":
                     torch.cuda.reset_peak_memory_stats()
-                run = _runner(model, mel, kwargs, how, chunk, overlap_frames)
-                seconds = statistics.median(median_seconds(run, repeats, device))
+                audio = run(0)  # the accuracy run also gives this path's own CUDA peak memory
                 audio_s = batch * frames * HOP_LENGTH / SAMPLING_RATE
                 row = {"model": f"waveglow_{n_channels}", "path": name, "device": device, "batch_size": batch,
                        "threads": threads, "frames": frames, "seconds": seconds,
                        "samples_per_s": batch * frames * HOP_LENGTH / seconds,
                        "x_real_time": audio_s / seconds, "s_per_s_audio": seconds / audio_s,
-                       **accuracy(run(0), references[device]), "peak_mem_mb": peak_memory_mb(device)}
+                       **accuracy(audio, references[device]), "peak_mem_mb": peak_memory_mb(device)}
                 if how == "chunked":
                     row["chunk_frames"] = chunk
-                    row["overlap_frames"] = (exact_overlap_frames(model.config) if overlap_frames is None
+                    row["overlap_frames"] = (exact_overlap_frames(models[device].config) if overlap_frames is None
                                              else overlap_frames)
                 rows.append(row)
             _add_speedups(rows, n_channels, batch)

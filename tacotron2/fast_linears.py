@@ -48,6 +48,17 @@ def build_linears(decoder: nn.Module, precision: str) -> DecoderLinears:
         gate=_exact(decoder.gate_layer.linear_layer))
 
 
+class _LinearsCache(dict):
+    """Per-decoder cache of prepared products; copies and pickles of a model get an empty one.
+
+    (oneDNN-packed weights are opaque tensors that can be neither deep-copied nor
+    pickled, and a copy rebuilds them from its own parameters anyway.)
+    """
+
+    def __reduce__(self):
+        return (type(self), ())
+
+
 def _weights_stamp(decoder: nn.Module) -> Tuple[Tuple[int, int, str, Tuple[int, ...]], ...]:
     """Identity and in-place version of every parameter: changes when a weight is replaced or edited."""
     return tuple((p.data_ptr(), p._version, str(p.dtype), tuple(p.shape)) for p in decoder.parameters())
@@ -62,7 +73,8 @@ def cached_linears(decoder: nn.Module, precision: str) -> DecoderLinears:
     an optimizer step or ``.to()``, which all change a parameter's version or
     storage.
     """
-    cache: Dict[Tuple[str, bool], Tuple[tuple, DecoderLinears]] = decoder.__dict__.setdefault(_CACHE_ATTRIBUTE, {})
+    cache: Dict[Tuple[str, bool], Tuple[tuple, DecoderLinears]] = decoder.__dict__.setdefault(
+        _CACHE_ATTRIBUTE, _LinearsCache())
     key = (precision, onednn_packing_available(decoder.gate_layer.linear_layer.weight.device))
     stamp = _weights_stamp(decoder)
     hit = cache.get(key)

@@ -5,7 +5,8 @@ writes ``x @ weight.T + bias`` for ``x`` (B, in) into a preallocated ``out``
 (B, out) in the activation dtype:
 
 * :class:`ExactLinear`: ``torch.addmm`` / ``torch.mm`` exactly as ``nn.Linear``
-  and ``nn.LSTMCell`` call them, so results are bitwise those of the faithful path.
+  calls them, so results are bitwise those of the module (the prenet,
+  attention and output projections of the fast path use it).
 * :class:`ReducedLinear`: weight stored in bf16 (CPU) or fp16 (CUDA); the
   input is cast down, the product is rounded to that dtype, then cast up and
   the fp32 bias added in fp32.

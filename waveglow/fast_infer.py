@@ -5,8 +5,9 @@
 
 * the weight-norm-folded ``start`` and dilated ``in_layers`` convolutions;
 * the ``cond_layers`` of all WN layers stacked into one 1x1 convolution
-  ``(n_layers * 2C, n_mel * n_group, 1)``, applied once per flow to the
-  squeezed mel, with each ``in_layers`` bias folded into its bias;
+  ``(n_layers * 2C, n_mel * n_group, 1)`` with each ``in_layers`` bias folded
+  into its bias, applied once per flow to the squeezed mel on CUDA and one
+  layer slice at a time on CPU (see :meth:`PreparedWaveGlow._conditions`);
 * the ``end`` 1x1 convolution folded into the skip half of every
   ``res_skip_layers`` weight (``W_end @ W_skip``), so the skip stream is
   ``2 * n_half`` channels wide instead of ``C`` and needs no ``end`` conv;
@@ -23,7 +24,7 @@ inverse stay in fp32 (see :mod:`waveglow.precision`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -40,7 +41,7 @@ class FlowPlan:
     start_bias: torch.Tensor      # (C,)
     in_weights: List[torch.Tensor]  # n_layers x (2C, C, K), no bias (folded into cond_bias)
     dilations: List[int]
-    cond_weight: torch.Tensor     # (n_layers * 2C, n_cond)
+    cond_weight: torch.Tensor     # (n_layers * 2C, n_cond, 1)
     cond_bias: torch.Tensor       # (n_layers * 2C,)  cond + in_layers biases
     res_weights: List[torch.Tensor]  # (C + 2h, C, 1) then (2h, C, 1) for the last layer
     res_biases: List[torch.Tensor]
@@ -79,17 +80,16 @@ def _fold_wn(wn: nn.Module, n_half: int) -> dict:
         res_weights.append(folded_w.unsqueeze(-1))
         res_biases.append(folded_b)
     return dict(start_weight=start_w, start_bias=start_b, in_weights=in_weights,
-                dilations=[2 ** i for i in range(wn.n_layers)], cond_weight=torch.cat(cond_weights).squeeze(-1),
+                dilations=[2 ** i for i in range(wn.n_layers)], cond_weight=torch.cat(cond_weights),
                 cond_bias=torch.cat(cond_biases), res_weights=res_weights, res_biases=res_biases)
 
 
 def pointwise(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None) -> torch.Tensor:
     """A 1x1 convolution as a matrix product: ``x`` ``(B, I, T)``, ``weight`` ``(O, I)`` -> ``(B, O, T)``.
 
-    Used for the stacked conditioning product (``n_layers * 2C`` outputs), where
-    ``addmm`` runs about 1.8x faster than oneDNN's ``conv1d`` in bf16 on CPU; the
-    narrower ``start`` and ``res_skip`` 1x1 convolutions stay ``conv1d``, which
-    is 1.1-1.5x faster than ``addmm`` for them (measured on a 2-core Zen 5).
+    Used for the small inverse 1x1 convolution; the WN's 1x1 convolutions run
+    as ``conv1d`` (oneDNN on CPU), which measured 1.1-1.5x faster than
+    ``addmm`` for their widths on a 2-core Zen 5.
     """
     if bias is None:
         return torch.matmul(weight, x)
@@ -146,16 +146,34 @@ class PreparedWaveGlow:
         """Whether the source model's parameters are unchanged since :meth:`__init__`."""
         return parameter_key(self.model) == self.key
 
-    def _coupling(self, plan: FlowPlan, kept: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        """``kept`` ``(B, h, T)`` and ``cond`` ``(B, n_layers * 2C, T)`` -> ``[b, log_s]`` ``(B, 2h, T)``, at least fp32."""
+    def _conditions(self, plan: FlowPlan, spect: torch.Tensor) -> Iterator[torch.Tensor]:
+        """Each WN layer's conditioning ``(B, 2C, T)`` (``cond_layers`` plus ``in_layers`` bias) in turn.
+
+        On CUDA all layers of the flow are one stacked 1x1 convolution; on CPU
+        each layer's slice of the stacked weight is applied just before the
+        layer needs it, which keeps the result in cache and measured 1.3x
+        faster in fp32 than the stacked product (equal in bf16) on a 2-core Zen 5.
+        """
+        rows = 2 * self.n_channels
+        n_layers = len(plan.in_weights)
+        if spect.is_cuda:
+            stacked = F.conv1d(spect, plan.cond_weight, plan.cond_bias)
+            yield from (stacked[:, rows * i:rows * (i + 1)] for i in range(n_layers))
+            return
+        for i in range(n_layers):
+            yield F.conv1d(spect, plan.cond_weight[rows * i:rows * (i + 1)], plan.cond_bias[rows * i:rows * (i + 1)])
+
+    def _coupling(self, plan: FlowPlan, kept: torch.Tensor, spect: torch.Tensor) -> torch.Tensor:
+        """``kept`` ``(B, h, T)`` and squeezed mel ``spect`` -> ``[b, log_s]`` ``(B, 2h, T)``, at least fp32."""
         width = self.n_channels
         x = F.conv1d(kept, plan.start_weight, plan.start_bias)
         out: Optional[torch.Tensor] = None
         last = len(plan.in_weights) - 1
+        conditions = self._conditions(plan, spect)
         for i, (in_w, dilation) in enumerate(zip(plan.in_weights, plan.dilations)):
             padding = (self.kernel_size - 1) * dilation // 2
             z = F.conv1d(x, in_w, None, padding=padding, dilation=dilation)
-            z += cond[:, 2 * width * i:2 * width * (i + 1)]
+            z += next(conditions)
             acts = torch.tanh(z[:, :width]).mul_(torch.sigmoid(z[:, width:]))
             res_skip = F.conv1d(acts, plan.res_weights[i], plan.res_biases[i])
             if i < last:
@@ -172,8 +190,7 @@ class PreparedWaveGlow:
         n_half = audio.size(1) // 2
         first, second = audio[:, :n_half], audio[:, n_half:]
         kept, changed = (second, first) if plan.swapped else (first, second)
-        cond = pointwise(spect, plan.cond_weight, plan.cond_bias)
-        out = self._coupling(plan, kept.to(self.compute_dtype), cond).to(audio.dtype)
+        out = self._coupling(plan, kept.to(self.compute_dtype), spect).to(audio.dtype)
         changed = (changed - out[:, :n_half]) * torch.exp(-out[:, n_half:])
         merged = torch.cat([changed, kept] if plan.swapped else [kept, changed], 1)
         return pointwise(merged, plan.inverse_weight.to(audio.dtype))

@@ -1,4 +1,6 @@
 """The fast decoder (default of ``infer``) against the faithful step-by-step loop and NVIDIA's outputs."""
+import copy
+
 import pytest
 import torch
 
@@ -100,6 +102,16 @@ def test_fused_lstm_products_with_and_without_onednn_equal_faithful(tiny_model, 
     faithful = _run(tiny_model, text, lengths, 5, early_stopping=False, method="faithful")
     assert product is (PackedLinear if onednn else ExactLinear)
     _assert_same(fast, faithful)
+
+
+def test_model_can_be_copied_and_pickled_after_a_fast_call(tiny_model, tmp_path):
+    text, lengths = inputs(2)
+    before = _run(tiny_model, text, lengths, 2, early_stopping=False, max_decoder_steps=6)
+    copied = copy.deepcopy(tiny_model)
+    torch.save(tiny_model, tmp_path / "model.pt")
+    loaded = torch.load(tmp_path / "model.pt", weights_only=False)
+    for model in (copied, loaded):
+        _assert_same(_run(model, text, lengths, 2, early_stopping=False, max_decoder_steps=6), before, atol=0)
 
 
 def test_weight_change_after_a_fast_call_is_seen(tiny_model):
