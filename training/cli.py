@@ -66,6 +66,9 @@ def build_parser(model: Optional[str] = None) -> argparse.ArgumentParser:
     data.add_argument("--max-seconds", type=float, default=None, help="reject clips longer than this")
     data.add_argument("--on-bad-rows", choices=ON_BAD_ROWS, default="stop")
     data.add_argument("--num-workers", type=int, default=0)
+    data.add_argument("--length-buckets", type=int, default=0, metavar="N",
+                      help="batch items of similar text length (sorted in groups of N batches) to cut padding; "
+                           "0 = uniform random batches (NVIDIA's recipe)")
     data.add_argument("--guided-attention-weight", type=float, default=0.0,
                       help="Tacotron 2: add this weight x guided (diagonal) attention loss; 0 = off (NVIDIA's recipe)")
     data.add_argument("--guided-attention-sigma", type=float, default=0.2,
@@ -107,7 +110,7 @@ def trainer_config(args: argparse.Namespace, defaults: Dict[str, Any]) -> Traine
         anneal_steps=tuple(pick("anneal_steps")), anneal_factor=pick("anneal_factor"), amp=args.amp,
         seed=args.seed, epochs_per_checkpoint=args.epochs_per_checkpoint, output_dir=args.output,
         num_workers=args.num_workers, progress=not args.no_progress, tensorboard=not args.no_tensorboard,
-        log_interval=args.log_interval)
+        log_interval=args.log_interval, length_buckets=args.length_buckets)
 
 
 def load_rows(args: argparse.Namespace, listing: Optional[str], require_text: bool, ctx: DistContext) -> List[Utterance]:

@@ -13,7 +13,10 @@ class TrainerConfig:
     ``anneal_steps`` are epochs at which the learning rate drops by
     ``anneal_factor`` (see :func:`training.schedule.annealed_learning_rate`).
     ``log_interval > 0`` also logs the training loss every that many
-    iterations (0: only per-epoch means). Checkpoints are written after every epoch whose 1-based number is a
+    iterations (0: only per-epoch means). ``length_buckets > 0`` draws
+    training batches of similar length (sorted in groups of that many batches,
+    see :class:`training.data.length_buckets.LengthBucketSampler`; 0: NVIDIA's
+    uniform batches). Checkpoints are written after every epoch whose 1-based number is a
     multiple of ``epochs_per_checkpoint`` and after the last one, into
     ``output_dir`` (none when it is ``None``).
     """
@@ -33,6 +36,7 @@ class TrainerConfig:
     progress: bool = True
     tensorboard: bool = True
     log_interval: int = 0
+    length_buckets: int = 0
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -46,6 +50,8 @@ class TrainerConfig:
             raise ValueError(f"grad_clip_thresh must be positive, got {self.grad_clip_thresh!r}")
         if not isinstance(self.log_interval, int) or self.log_interval < 0:
             raise ValueError(f"log_interval must be an int >= 0 (0 = off), got {self.log_interval!r}")
+        if not isinstance(self.length_buckets, int) or self.length_buckets < 0:
+            raise ValueError(f"length_buckets must be an int >= 0 (0 = off), got {self.length_buckets!r}")
         if self.num_workers < 0:
             raise ValueError(f"num_workers must be >= 0, got {self.num_workers!r}")
         self.anneal_steps = tuple(int(s) for s in self.anneal_steps)

@@ -16,6 +16,7 @@ from .amp import autocast_dtype, make_grad_scaler, to_float32
 from .checkpointing import (load_training_checkpoint, restore_training_state, save_training_checkpoint,
                             training_checkpoint)
 from .config import TrainerConfig
+from .data.length_buckets import LengthBucketSampler
 from .distributed import DistContext, barrier, gather_objects, mean_over_ranks, sum_over_ranks
 from .metrics import MetricWriter
 from .rng import capture_rng_state, seed_everything
@@ -63,6 +64,13 @@ class Trainer:
 
     # ----------------------------------------------------------------- data
     def _sampler(self, dataset: Dataset, shuffle: bool) -> DistributedSampler:
+        if shuffle and self.config.length_buckets:
+            item_lengths = getattr(dataset, "item_lengths", None)
+            if item_lengths is None:
+                raise ValueError(f"length_buckets needs a dataset with item_lengths(); "
+                                 f"{type(dataset).__name__} has none (use length_buckets=0)")
+            return LengthBucketSampler(dataset, item_lengths(), self.config.batch_size, self.config.length_buckets,
+                                       num_replicas=self.ctx.world_size, rank=self.ctx.rank, seed=self.config.seed)
         return DistributedSampler(dataset, num_replicas=self.ctx.world_size, rank=self.ctx.rank,
                                   shuffle=shuffle, seed=self.config.seed, drop_last=shuffle)
 

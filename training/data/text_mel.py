@@ -1,7 +1,7 @@
 """Tacotron 2 training items: (text ids, mel), as NVIDIA's ``TextMelLoader``."""
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import torch
 from torch.utils.data import Dataset
@@ -27,6 +27,10 @@ class TextMelDataset(Dataset):
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def item_lengths(self) -> List[int]:
+        """Characters of each row's text: a cheap proxy for its number of mel frames."""
+        return [len(row.text) for row in self.rows]
 
     def text_ids(self, text: str) -> torch.Tensor:
         """Symbol ids ``(L,)`` of ``text`` after the cleaners."""
