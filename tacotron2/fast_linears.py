@@ -67,10 +67,12 @@ def _weights_stamp(decoder: nn.Module) -> Tuple[Tuple[int, int, str, Tuple[int, 
 def cached_linears(decoder: nn.Module, precision: str) -> DecoderLinears:
     """:func:`build_linears`, reused while the decoder's parameters are unchanged.
 
-    Preparing bf16 copies or int8 packed weights costs about a decoder step's
-    worth of memory traffic per call, so it is done once. The cache lives on
-    the decoder instance and is rebuilt automatically after ``load_state_dict``,
-    an optimizer step or ``.to()``, which all change a parameter's version or
+    Fusing, packing or quantizing the LSTM weights costs several decoder
+    steps' worth of memory traffic, so it is done once. The cache lives on the
+    decoder instance, one entry per precision and per oneDNN availability
+    (``torch.backends.mkldnn.flags(enabled=False)`` gets plain ``addmm``
+    products), and is rebuilt automatically after ``load_state_dict``, an
+    optimizer step or ``.to()``, which all change a parameter's version or
     storage.
     """
     cache: Dict[Tuple[str, bool], Tuple[tuple, DecoderLinears]] = decoder.__dict__.setdefault(
