@@ -24,7 +24,9 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 
+from checkpoints import load_tacotron2
 from tacotron2 import Tacotron2, Tacotron2Config
+from text import text_to_sequence
 
 # path name -> (device, infer method, precision)
 PATHS: Dict[str, tuple] = {
@@ -48,11 +50,15 @@ def default_paths() -> List[str]:
     return list(CPU_PATHS) + (list(CUDA_PATHS) if torch.cuda.is_available() else [])
 
 
-def _inputs(config: Tacotron2Config, batch: int, text_length: int, device: str):
-    generator = torch.Generator().manual_seed(1234)
-    text = torch.randint(1, config.n_symbols, (batch, text_length), generator=generator)
-    lengths = torch.full((batch,), text_length, dtype=torch.long)
-    return text.to(device), lengths.to(device)
+def _inputs(config: Tacotron2Config, batch: int, text_length: int, device: str, text: Optional[str] = None):
+    """Random symbol ids of ``text_length``, or ``text`` through the English cleaners, for every item."""
+    if text is None:
+        generator = torch.Generator().manual_seed(1234)
+        ids = torch.randint(1, config.n_symbols, (batch, text_length), generator=generator)
+    else:
+        ids = torch.tensor([text_to_sequence(text)] * batch)
+    lengths = torch.full((batch,), ids.size(1), dtype=torch.long)
+    return ids.to(device), lengths.to(device)
 
 
 def _sync(device: str) -> None:
@@ -81,7 +87,7 @@ def _peak_memory_mb(device: str) -> float:
 
 
 def _setup(models: dict, cpu_model: Tacotron2, config: Tacotron2Config, name: str, batch: int,
-           text_length: int):
+           text_length: int, text: Optional[str] = None):
     """(model on the path's device, encoder outputs, lengths) for one path and batch size."""
     device = PATHS[name][0]
     if device not in models:
@@ -89,21 +95,24 @@ def _setup(models: dict, cpu_model: Tacotron2, config: Tacotron2Config, name: st
         models[device].load_state_dict(cpu_model.state_dict())
         models[device].to(device)
     model = models[device]
-    text, lengths = _inputs(config, batch, text_length, device)
+    ids, lengths = _inputs(config, batch, text_length, device, text)
     with torch.no_grad():
-        memory = model.encode(text, lengths)
+        memory = model.encode(ids, lengths)
     return model, memory, lengths
 
 
 def bench_tacotron2(config: Optional[Tacotron2Config] = None, paths: Optional[Sequence[str]] = None,
                     batch_sizes: Sequence[int] = (1, 4), n_steps: int = 100, repeats: int = 3, threads: int = 2,
-                    text_length: int = 128) -> List[dict]:
+                    text_length: int = 128, model: Optional[Tacotron2] = None,
+                    text: Optional[str] = None) -> List[dict]:
     """Time and check each decoder path; one dict per (path, batch size).
 
     After one warm-up run per path, the timed runs go round robin over the
     paths ``repeats`` times and the median is kept.
 
-    ``config`` defaults to the hub model; ``paths`` to :func:`default_paths`
+    ``config`` defaults to the hub model with random weights, or is taken from
+    ``model`` (a trained model, measured as given); ``text`` replaces the
+    random symbol ids with a sentence; ``paths`` to :func:`default_paths`
     (names in :data:`PATHS`). Each dict holds ``path``, ``device``,
     ``method``, ``precision``, ``batch_size``, ``threads``, ``n_steps``,
     ``ms_per_step`` (median), ``frames_per_s`` (mel frames of all items per
@@ -113,6 +122,8 @@ def bench_tacotron2(config: Optional[Tacotron2Config] = None, paths: Optional[Se
     (dropout off) and ``peak_mem_mb`` (process peak RSS on CPU, so it only
     grows from path to path; ``torch.cuda.max_memory_allocated`` per path on CUDA).
     """
+    if model is not None:
+        config = model.config
     config = Tacotron2Config() if config is None else config
     paths = default_paths() if paths is None else list(paths)
     unknown = [p for p in paths if p not in PATHS]
@@ -120,11 +131,11 @@ def bench_tacotron2(config: Optional[Tacotron2Config] = None, paths: Optional[Se
         raise ValueError(f"unknown paths {unknown}; choose from {sorted(PATHS)}")
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    cpu_model = Tacotron2(config).eval()
+    cpu_model = Tacotron2(config).eval() if model is None else model.cpu().eval()
     models = {"cpu": cpu_model}
     rows: List[dict] = []
     for batch in batch_sizes:
-        setups = {name: _setup(models, cpu_model, config, name, batch, text_length) for name in paths}
+        setups = {name: _setup(models, cpu_model, config, name, batch, text_length, text) for name in paths}
         references = {}
         measured = {}
         for name, (model, memory, lengths) in setups.items():  # warm-up, reference and accuracy run
@@ -148,7 +159,7 @@ def bench_tacotron2(config: Optional[Tacotron2Config] = None, paths: Optional[Se
             device, method, precision = PATHS[name]
             seconds = statistics.median(result["times_s"])
             rows.append(dict(path=name, device=device, method=method, precision=precision, batch_size=batch,
-                             threads=threads, n_steps=n_steps, text_length=text_length,
+                             threads=threads, n_steps=n_steps, text_length=int(setups[name][2][0]),
                              ms_per_step=1e3 * seconds / n_steps, frames_per_s=batch * n_steps / seconds,
                              x_real_time=batch * n_steps / seconds / FRAMES_PER_SECOND_OF_AUDIO, **result))
     _add_speedups(rows)
@@ -185,13 +196,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--text-length", type=int, default=128)
     parser.add_argument("--tiny", action="store_true", help="tiny config (checks the harness in seconds)")
+    parser.add_argument("--checkpoint", default=None,
+                        help="measure this Tacotron 2 checkpoint (any layout load_tacotron2 reads) instead of random weights")
+    parser.add_argument("--text", default=None, help="decode this sentence instead of random symbol ids")
     parser.add_argument("--json", default="tacotron2_bench.json", help="where to write the rows")
     args = parser.parse_args(argv)
     config = Tacotron2Config(n_mel_channels=8, symbols_embedding_dim=32, encoder_embedding_dim=32,
                              attention_rnn_dim=48, attention_dim=16, attention_location_n_filters=4,
                              decoder_rnn_dim=40, prenet_dim=24, postnet_embedding_dim=24) if args.tiny else None
+    model = load_tacotron2(args.checkpoint) if args.checkpoint else None
     rows = bench_tacotron2(config, args.paths, args.batch_sizes, args.steps, args.repeats, args.threads,
-                           args.text_length)
+                           args.text_length, model=model, text=args.text)
     print(format_table(rows))
     with open(args.json, "w", encoding="utf-8") as handle:
         json.dump(dict(torch=torch.__version__, argv=list(sys.argv if argv is None else argv), rows=rows), handle,

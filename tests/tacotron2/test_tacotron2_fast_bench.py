@@ -1,8 +1,12 @@
 """The Tacotron 2 benchmark harness runs and reports every field (no timing assertions)."""
+import json
+
 import pytest
 import torch
 
-from benchmarks.tacotron2_bench import bench_tacotron2, format_table
+from benchmarks.tacotron2_bench import bench_tacotron2, format_table, main
+from tacotron2.precision import DOCUMENTED_RELATIVE_ERROR
+from text import text_to_sequence
 from tacotron2 import Tacotron2Config
 from tests.tacotron2.conftest import TINY
 
@@ -17,6 +21,18 @@ def test_bench_tacotron2_rows_on_a_tiny_model():
     for row in rows:
         assert row["ms_per_step"] > 0 and row["peak_mem_mb"] > 0 and len(row["times_s"]) == 1
     assert "int8" in format_table(rows)
+    torch.set_num_threads(2)
+
+
+def test_bench_tacotron2_measures_a_given_checkpoint_on_a_sentence(tiny_model, tmp_path):
+    path = tmp_path / "model.pt"
+    torch.save({"state_dict": tiny_model.state_dict(), "config": tiny_model.config.to_dict()}, path)
+    out = tmp_path / "rows.json"
+    main(["--checkpoint", str(path), "--text", "Hello world.", "--paths", "faithful", "bf16", "--batch-sizes", "1",
+          "--steps", "3", "--repeats", "1", "--threads", "1", "--json", str(out)])
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["text_length"] for r in rows] == [len(text_to_sequence("Hello world."))] * 2
+    assert 0 < rows[1]["rel_err"] <= DOCUMENTED_RELATIVE_ERROR["bf16"]
     torch.set_num_threads(2)
 
 
