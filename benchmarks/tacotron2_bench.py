@@ -32,6 +32,7 @@ from text import text_to_sequence
 PATHS: Dict[str, tuple] = {
     "faithful": ("cpu", "faithful", "fp32"),
     "fast": ("cpu", "fast", "fp32"),
+    "fast_exact": ("cpu", "fast", "fp32_exact"),
     "bf16": ("cpu", "fast", "bf16"),
     "fp16": ("cpu", "fast", "fp16"),
     "int8": ("cpu", "fast", "int8"),
@@ -40,7 +41,7 @@ PATHS: Dict[str, tuple] = {
     "cuda_graph_fp32": ("cuda", "cuda_graph", "fp32"),
     "cuda_graph_fp16": ("cuda", "cuda_graph", "fp16"),
 }
-CPU_PATHS = ("faithful", "fast", "bf16", "fp16", "int8")
+CPU_PATHS = ("faithful", "fast", "fast_exact", "bf16", "fp16", "int8")
 CUDA_PATHS = ("cuda_faithful", "cuda_fast", "cuda_graph_fp32", "cuda_graph_fp16")
 FRAMES_PER_SECOND_OF_AUDIO = 22050 / 256
 

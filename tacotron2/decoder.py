@@ -127,7 +127,7 @@ class Decoder(nn.Module):
         reference loop below) or ``"cuda_graph"`` (:mod:`tacotron2.cuda_graph_decoder`,
         CUDA only). ``"fast"`` falls back to ``"faithful"`` in training mode and
         under autocast, whose semantics it does not reproduce. ``precision``
-        (``"fp32"``, ``"bf16"``, ``"fp16"``, ``"int8"``) and ``stop_check_interval``
+        (``"fp32"``, ``"fp32_exact"``, ``"bf16"``, ``"fp16"``, ``"int8"``) and ``stop_check_interval``
         apply to the fast and graph methods; see :func:`~tacotron2.fast_decoder.fast_infer`.
         """
         early_stopping = self.early_stopping if early_stopping is None else early_stopping

@@ -16,8 +16,10 @@ and hidden products are one fused product on ``[x, h]`` (the hidden state
 lives at the tail of the cell's input buffer, so no concatenation is needed),
 run by oneDNN on a prepacked weight on CPU. That changes only the summation
 order: outputs agree with the faithful path to rounding (about 1e-6 on random
-models; tests allow 1e-5). On CUDA in fp32 the cell is ATen's fused kernel,
-bitwise the faithful one.
+models; tests allow 1e-5), though an autoregressive decoder can amplify the
+difference over hundreds of steps. ``precision="fp32_exact"`` keeps the two
+products apart and is bitwise the faithful path on CPU. On CUDA in fp32 the
+cell is ATen's fused kernel, bitwise the faithful one.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from torch.nn import functional as F
 from .fast_linears import DecoderLinears, cached_linears
 from .masks import padding_mask
 from .outputs import DecoderInference
-from .precision import LinearOp, check_precision
+from .precision import FULL_PRECISIONS, LinearOp, check_precision
 from .prenet_masks import default_generator, draw_prenet_masks_
 from .stop_check import StopTracker
 
@@ -60,7 +62,7 @@ class FastDecoderLoop:
         self.memory = memory
         self.mask = padding_mask(memory_lengths, memory.size(1))
         self.processed_memory = decoder.attention_layer.memory_layer(memory)
-        self._exact_cells = precision == "fp32" and memory.device.type != "cpu"
+        self._exact_cells = precision in FULL_PRECISIONS and memory.device.type != "cpu"
         self._allocate(memory)
         self.reset()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .precision import check_precision
+from .precision import FULL_PRECISIONS, check_precision
 
 METHODS = ("fast", "faithful", "cuda_graph")
 
@@ -20,16 +20,16 @@ def resolve_method(method: str, precision: str, memory: Tensor, training: bool) 
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     check_precision(precision, memory.device)
-    if precision != "fp32" and memory.dtype != torch.float32:
+    if precision not in FULL_PRECISIONS and memory.dtype != torch.float32:
         raise ValueError(f"precision={precision!r} expects an fp32 model (it keeps fp32 islands), "
                          f"the model runs in {memory.dtype}; call model.float() first")
-    if method == "faithful" and precision != "fp32":
+    if method == "faithful" and precision not in FULL_PRECISIONS:
         raise ValueError(f"precision={precision!r} needs method='fast' or 'cuda_graph', not 'faithful'")
     if method == "cuda_graph" and memory.device.type != "cuda":
         raise ValueError(f"method='cuda_graph' needs the model on a CUDA device, it is on {memory.device}")
     unsupported = training or torch.is_autocast_enabled(memory.device.type)
     if method != "faithful" and unsupported:
-        if precision != "fp32":
+        if precision not in FULL_PRECISIONS:
             raise ValueError(f"precision={precision!r} needs eval mode and no autocast; call model.eval()")
         return "faithful"
     return method

@@ -90,7 +90,9 @@ class Tacotron2(nn.Module):
         ``method="fast"`` (default) decodes with preallocated buffers and
         checks the stop gate every ``stop_check_interval`` steps (default 8),
         with the same numbers as ``method="faithful"``, the step-by-step
-        reference loop. ``method="cuda_graph"`` replays the decoder from CUDA
+        reference loop, to rounding (its fused LSTM products sum in another
+        order; ``precision="fp32_exact"`` is bitwise the faithful loop on CPU,
+        somewhat slower). ``method="cuda_graph"`` replays the decoder from CUDA
         graphs (CUDA only). ``precision="bf16"`` (CPU), ``"fp16"`` (CUDA) or
         ``"int8"`` (CPU) runs the decoder LSTMs' matrix products in reduced
         precision with everything else in fp32; see the README's Performance

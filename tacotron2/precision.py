@@ -32,13 +32,14 @@ from typing import Optional, Union
 import torch
 from torch import Tensor
 
-PRECISIONS = ("fp32", "bf16", "fp16", "int8")
+PRECISIONS = ("fp32", "fp32_exact", "bf16", "fp16", "int8")
+FULL_PRECISIONS = ("fp32", "fp32_exact")  # the model's own dtype: allowed for every method and model dtype
 REDUCED_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 # Documented bound on ||mel - mel_fp32|| / ||mel_fp32|| (postnet mels, prenet dropout off, fixed
 # number of steps) with about 5x margin over what was measured on random tiny and hub-size models
 # (measured: bf16 5e-4 to 8e-4, fp16 5e-5 to 1.3e-4, int8 1.8e-3 to 2.1e-3; README "Performance").
-DOCUMENTED_RELATIVE_ERROR = {"fp32": 1e-6, "bf16": 5e-3, "fp16": 1e-3, "int8": 1e-2}
+DOCUMENTED_RELATIVE_ERROR = {"fp32": 1e-6, "fp32_exact": 0.0, "bf16": 5e-3, "fp16": 1e-3, "int8": 1e-2}
 
 
 def check_precision(precision: str, device: torch.device) -> None:
@@ -116,7 +117,28 @@ class PackedLinear:
         return out
 
 
-LinearOp = Union[ExactLinear, ReducedLinear, Int8Linear, PackedLinear]
+class SplitLSTMProduct:
+    """An LSTM cell's gates from ``[x, h]`` as ATen's CPU ``lstm_cell`` computes them, bit for bit.
+
+    ``(h @ W_hh.T + b_hh) + (x @ W_ih.T + b_ih)``: two ``addmm`` calls and one
+    add in that order (``precision="fp32_exact"``).
+    """
+
+    def __init__(self, cell: torch.nn.LSTMCell) -> None:
+        self.input_size = cell.input_size
+        self.ih = ExactLinear(cell.weight_ih, cell.bias_ih)
+        self.hh = ExactLinear(cell.weight_hh, cell.bias_hh)
+        self.scratch: Optional[Tensor] = None
+
+    def __call__(self, x: Tensor, out: Tensor) -> Tensor:
+        """``x`` = ``[input, h]`` (B, in + H) -> ``out`` (B, 4H), written in place and returned."""
+        if self.scratch is None or self.scratch.shape != out.shape or self.scratch.device != out.device:
+            self.scratch = torch.empty_like(out)
+        self.hh(x[:, self.input_size:], out)
+        return out.add_(self.ih(x[:, :self.input_size], self.scratch))
+
+
+LinearOp = Union[ExactLinear, ReducedLinear, Int8Linear, PackedLinear, SplitLSTMProduct]
 
 
 def onednn_packing_available(device: torch.device) -> bool:
@@ -129,8 +151,11 @@ def make_lstm_linear(cell: torch.nn.LSTMCell, precision: str) -> LinearOp:
     """One product for an LSTM cell's gates: input ``[x, h]`` (B, in + hidden) -> (B, 4 * hidden).
 
     fp32 and bf16 use :class:`PackedLinear` where oneDNN is available on
-    the cell's device, otherwise the same product as :func:`make_linear`.
+    the cell's device, otherwise the same product as :func:`make_linear`;
+    ``"fp32_exact"`` keeps the two products apart (:class:`SplitLSTMProduct`).
     """
+    if precision == "fp32_exact":
+        return SplitLSTMProduct(cell)
     weight = torch.cat((cell.weight_ih.detach(), cell.weight_hh.detach()), 1)
     bias = None if cell.bias_ih is None else (cell.bias_ih.detach() + cell.bias_hh.detach())
     if precision in ("fp32", "bf16") and weight.dtype == torch.float32 and onednn_packing_available(weight.device):

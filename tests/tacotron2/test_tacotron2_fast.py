@@ -104,6 +104,16 @@ def test_fused_lstm_products_with_and_without_onednn_equal_faithful(tiny_model, 
     _assert_same(fast, faithful)
 
 
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize("dropout", [True, False])
+@pytest.mark.filterwarnings("ignore:Tacotron2.infer reached max_decoder_steps")
+def test_fp32_exact_is_bitwise_the_faithful_loop(tiny_model, batch, dropout):
+    text, lengths = inputs(batch)
+    exact = _run(tiny_model, text, lengths, 7, prenet_dropout=dropout, precision="fp32_exact", stop_check_interval=3)
+    faithful = _run(tiny_model, text, lengths, 7, prenet_dropout=dropout, method="faithful")
+    _assert_same(exact, faithful, atol=0)
+
+
 def test_model_can_be_copied_and_pickled_after_a_fast_call(tiny_model, tmp_path):
     text, lengths = inputs(2)
     before = _run(tiny_model, text, lengths, 2, early_stopping=False, max_decoder_steps=6)
