@@ -128,14 +128,15 @@ class SplitLSTMProduct:
         self.input_size = cell.input_size
         self.ih = ExactLinear(cell.weight_ih, cell.bias_ih)
         self.hh = ExactLinear(cell.weight_hh, cell.bias_hh)
-        self.scratch: Optional[Tensor] = None
 
     def __call__(self, x: Tensor, out: Tensor) -> Tensor:
-        """``x`` = ``[input, h]`` (B, in + H) -> ``out`` (B, 4H), written in place and returned."""
-        if self.scratch is None or self.scratch.shape != out.shape or self.scratch.device != out.device:
-            self.scratch = torch.empty_like(out)
+        """``x`` = ``[input, h]`` (B, in + H) -> ``out`` (B, 4H), written in place and returned.
+
+        The input product goes to a fresh (B, 4H) tensor: this object is cached on the
+        decoder and shared by concurrent calls, so it keeps no scratch of its own.
+        """
         self.hh(x[:, self.input_size:], out)
-        return out.add_(self.ih(x[:, :self.input_size], self.scratch))
+        return out.add_(self.ih(x[:, :self.input_size], torch.empty_like(out)))
 
 
 LinearOp = Union[ExactLinear, ReducedLinear, Int8Linear, PackedLinear, SplitLSTMProduct]
