@@ -37,6 +37,8 @@ PATHS: Dict[str, tuple] = {
     "faithful": ("cpu", {"method": "faithful"}, "infer"),
     "fast": ("cpu", {}, "infer"),
     "bf16": ("cpu", {"compute_dtype": torch.bfloat16}, "infer"),
+    "folded": ("cpu", {"fold_upsampler": True}, "infer"),
+    "bf16_folded": ("cpu", {"compute_dtype": torch.bfloat16, "fold_upsampler": True}, "infer"),
     "chunked": ("cpu", {}, "chunked"),
     "chunked_bf16": ("cpu", {"compute_dtype": torch.bfloat16}, "chunked"),
     "cuda_faithful": ("cuda", {"method": "faithful"}, "infer"),
@@ -45,9 +47,11 @@ PATHS: Dict[str, tuple] = {
     "cuda_bf16": ("cuda", {"compute_dtype": torch.bfloat16}, "infer"),
     "cuda_graph_fp32": ("cuda", {}, "graph"),
     "cuda_graph_fp16": ("cuda", {"compute_dtype": torch.float16}, "graph"),
+    "cuda_graph_fp16_folded": ("cuda", {"compute_dtype": torch.float16, "fold_upsampler": True}, "graph"),
 }
-CPU_PATHS = ("faithful", "fast", "bf16", "chunked", "chunked_bf16")
-CUDA_PATHS = ("cuda_faithful", "cuda_fast", "cuda_fp16", "cuda_bf16", "cuda_graph_fp32", "cuda_graph_fp16")
+CPU_PATHS = ("faithful", "fast", "bf16", "folded", "bf16_folded", "chunked", "chunked_bf16")
+CUDA_PATHS = ("cuda_faithful", "cuda_fast", "cuda_fp16", "cuda_bf16", "cuda_graph_fp32", "cuda_graph_fp16",
+              "cuda_graph_fp16_folded")
 
 
 def default_paths() -> List[str]:
@@ -75,6 +79,7 @@ def _runner(model: WaveGlow, mel: torch.Tensor, kwargs: dict, how: str, chunk_fr
             overlap_frames: Optional[int]) -> Callable[[int], torch.Tensor]:
     """``run(seed)`` for one path; a CUDA graph is captured on the first (warm-up) call."""
     graphs: list = []
+    kwargs = {"fold_upsampler": False, **kwargs}  # unfolded unless the path says so (folded forms are cached too)
 
     def run(seed: int) -> torch.Tensor:
         torch.manual_seed(seed)

@@ -82,7 +82,8 @@ def _check_int(name: str, value: object, minimum: int) -> int:
 
 def iter_chunked(model: nn.Module, mel: torch.Tensor, sigma: float = 1.0, z: Optional[torch.Tensor] = None, *,
                  chunk_frames: int = DEFAULT_CHUNK_FRAMES, overlap_frames: Optional[int] = None,
-                 compute_dtype: Optional[torch.dtype] = None) -> Iterator[torch.Tensor]:
+                 compute_dtype: Optional[torch.dtype] = None,
+                 fold_upsampler: Optional[bool] = None) -> Iterator[torch.Tensor]:
     """Yield the audio of ``mel`` ``(B, n_mel, T_mel)`` chunk by chunk, ``(B, chunk_frames * 256)`` each.
 
     The last piece is shorter when ``chunk_frames`` does not divide ``T_mel``;
@@ -98,6 +99,7 @@ def iter_chunked(model: nn.Module, mel: torch.Tensor, sigma: float = 1.0, z: Opt
         overlap_frames: context frames on each side; ``None`` gives
             :func:`exact_overlap_frames` (exact to fp32 rounding).
         compute_dtype: as for :meth:`WaveGlow.infer` (``torch.bfloat16`` ...).
+        fold_upsampler: as for :meth:`WaveGlow.infer`.
     """
     _check_int("chunk_frames", chunk_frames, 1)
     overlap = exact_overlap_frames(model.config) if overlap_frames is None else overlap_frames
@@ -116,7 +118,7 @@ def iter_chunked(model: nn.Module, mel: torch.Tensor, sigma: float = 1.0, z: Opt
         stop = min(start + chunk_frames, n_frames)
         low, high = max(0, start - overlap), min(n_frames, stop + overlap)
         with torch.inference_mode():
-            prepared = prepared_form(model, compute_dtype)
+            prepared = prepared_form(model, compute_dtype, fold_upsampler)
             audio = prepared.infer(mel[:, :, low:high], sigma,
                                    z[:, :, low * steps_per_frame:high * steps_per_frame])
         yield audio[:, (start - low) * HOP_LENGTH:(stop - low) * HOP_LENGTH].clone()
@@ -124,8 +126,9 @@ def iter_chunked(model: nn.Module, mel: torch.Tensor, sigma: float = 1.0, z: Opt
 
 def infer_chunked(model: nn.Module, mel: torch.Tensor, sigma: float = 1.0, z: Optional[torch.Tensor] = None, *,
                   chunk_frames: int = DEFAULT_CHUNK_FRAMES, overlap_frames: Optional[int] = None,
-                  compute_dtype: Optional[torch.dtype] = None) -> torch.Tensor:
+                  compute_dtype: Optional[torch.dtype] = None,
+                  fold_upsampler: Optional[bool] = None) -> torch.Tensor:
     """Audio ``(B, T_mel * 256)`` of ``mel`` ``(B, n_mel, T_mel)`` by :func:`iter_chunked`, concatenated."""
     pieces = iter_chunked(model, mel, sigma, z, chunk_frames=chunk_frames, overlap_frames=overlap_frames,
-                          compute_dtype=compute_dtype)
+                          compute_dtype=compute_dtype, fold_upsampler=fold_upsampler)
     return torch.cat(list(pieces), 1)

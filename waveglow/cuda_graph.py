@@ -30,18 +30,20 @@ class GraphedWaveGlow:
         batch: batch size of every call.
         frames: mel frames of every call.
         compute_dtype: as for :meth:`WaveGlow.infer` (``torch.float16`` for the fast path).
+        fold_upsampler: as for :meth:`WaveGlow.infer`.
 
     Calling it with a changed model (new weights) captures the graph again.
     """
 
     def __init__(self, model: nn.Module, batch: int, frames: int,
-                 compute_dtype: Optional[torch.dtype] = None) -> None:
+                 compute_dtype: Optional[torch.dtype] = None, fold_upsampler: Optional[bool] = None) -> None:
         device = model.upsample.weight.device
         if device.type != "cuda":
             raise ValueError(f"GraphedWaveGlow needs the model on a CUDA device, got {device}; "
                              "on CPU call model.infer directly")
         self.model = model
         self.compute_dtype = compute_dtype
+        self.fold_upsampler = fold_upsampler
         self.n_steps = frames * HOP_LENGTH // model.n_group
         dtype = model.upsample.weight.dtype
         self.static_mel = torch.zeros(batch, model.config.n_mel_channels, frames, device=device, dtype=dtype)
@@ -50,7 +52,7 @@ class GraphedWaveGlow:
 
     def _capture(self) -> None:
         with torch.inference_mode():
-            self.prepared: PreparedWaveGlow = prepared_form(self.model, self.compute_dtype)
+            self.prepared: PreparedWaveGlow = prepared_form(self.model, self.compute_dtype, self.fold_upsampler)
             side = torch.cuda.Stream()
             side.wait_stream(torch.cuda.current_stream())
             with torch.cuda.stream(side):

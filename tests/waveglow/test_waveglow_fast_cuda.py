@@ -43,3 +43,16 @@ def test_graph_recaptures_after_new_weights_and_checks_shape():
     torch.testing.assert_close(graphed(mel, 1.0, z), model.infer(mel, 1.0, z, method="faithful"), atol=1e-4, rtol=0)
     with pytest.raises(ValueError, match="captured for mels of shape"):
         graphed(torch.randn(1, 8, 5, device="cuda"))
+
+
+@needs_cuda
+@pytest.mark.parametrize("compute_dtype, atol", [(None, 1e-4), (torch.float16, 2e-3)])
+def test_folded_upsampler_on_cuda_equals_faithful(compute_dtype, atol):
+    model = _model("cuda")
+    mel = torch.randn(2, 8, 4, device="cuda")
+    z = torch.randn(2, 8, 128, device="cuda")
+    expected = model.infer(mel, 0.6, z, method="faithful")
+    graphed = GraphedWaveGlow(model, 2, 4, compute_dtype=compute_dtype, fold_upsampler=True)
+    torch.testing.assert_close(graphed(mel, 0.6, z), expected, atol=atol, rtol=0)
+    torch.testing.assert_close(model.infer(mel, 0.6, z, compute_dtype=compute_dtype, fold_upsampler=True), expected,
+                               atol=atol, rtol=0)

@@ -1,0 +1,129 @@
+"""WaveGlow's conditioning computed straight from the mel frames, with the upsampler folded in.
+
+In NVIDIA's WaveGlow every WN layer is conditioned on ``W_cond @ squeeze(upsample(mel))``:
+the mel ``(B, n_mel, T_mel)`` is upsampled by a transposed convolution
+(kernel ``K = 1024``, stride ``S = 256``) to one vector per audio sample,
+``n_group`` consecutive samples are stacked into ``n_mel * n_group``
+channels, and a 1x1 convolution maps those to the layer's ``2C`` channels.
+All three steps are linear, so the composite is one linear map of the mel.
+Group step ``t = k * P + p`` (``P = S / n_group`` phases per mel frame) only
+sees the ``M = K / S`` frames ``k, k-1, ..., k-M+1``, through a matrix that
+depends on the phase ``p`` alone::
+
+    cond[:, k * P + p] = A_p @ [mel[:, k]; mel[:, k-1]; ...; mel[:, k-M+1]] + bias
+
+Each ``A_p`` is ``(2C, M * n_mel)`` = ``(512, 320)`` for the hub models,
+against ``(512, 640)`` for ``W_cond`` on the squeezed mel: half the
+multiply-adds of the conditioning (which is ~38 % of WaveGlow's work), and
+the upsampled mel is never built. :func:`fold_upsampler` computes the ``A_p``
+by pushing unit impulses through the model's own upsampler and ``W_cond``
+in float64, so the layouts cannot drift from the faithful path; the result
+equals it up to fp32 rounding of the reordered sums.
+
+:func:`phase_geometry` says whether a model's upsampler allows the fold (the
+stride must be a multiple of ``n_group``, the kernel a multiple of the
+stride, no padding or dilation); when it does not, the fast path keeps the
+stacked 1x1 convolution on the squeezed mel.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class PhaseGeometry(NamedTuple):
+    """``frames`` (``M``): mel frames each group step depends on; ``phases`` (``P``): group steps per frame."""
+
+    frames: int
+    phases: int
+
+
+def phase_geometry(upsample: nn.ConvTranspose1d, n_group: int) -> Optional[PhaseGeometry]:
+    """The fold's geometry for this upsampler and ``n_group``, or ``None`` when it does not apply."""
+    kernel, stride = upsample.kernel_size[0], upsample.stride[0]
+    plain = (upsample.padding[0] == 0 and upsample.output_padding[0] == 0 and upsample.dilation[0] == 1
+             and upsample.groups == 1)
+    if not plain or stride % n_group != 0 or kernel % stride != 0:
+        return None
+    return PhaseGeometry(frames=kernel // stride, phases=stride // n_group)
+
+
+def fold_upsampler(upsample: nn.ConvTranspose1d, n_group: int, weight: torch.Tensor, bias: torch.Tensor,
+                   in_place_product: bool) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Fold ``upsample`` and the squeeze into a 1x1 conditioning convolution (fp32 maths).
+
+    Args:
+        upsample: the model's mel upsampler; its weight is ``(n_mel, n_mel, K)``,
+            tap ``m * S + p * n_group + j`` for frame offset ``m``, phase ``p``
+            and sample ``j`` of the group.
+        n_group: audio samples per group step.
+        weight: ``(O, n_mel * n_group, 1)`` conditioning weight on the squeezed
+            mel, column ``c * n_group + j`` for mel bin ``c``, sample ``j``;
+            or several layers' weights stacked along ``O``.
+        bias: ``(O,)`` its bias.
+        in_place_product: the layout :func:`add_phase_condition` is called with.
+
+    Returns:
+        ``(phase_weight, phase_bias)``: ``phase_weight`` holds the ``A_p`` of
+        the module docstring, columns ``m * n_mel + c`` for bin ``c`` of frame
+        ``k - m`` (the rows of :func:`stack_frames`), as ``(O, M * n_mel, P)``
+        (``in_place_product``) or ``(O * P, M * n_mel)`` with rows ``o * P + p``;
+        ``phase_bias`` ``(O,)`` is ``bias`` plus what the upsampler's bias
+        contributes. Costs ``O * n_mel * K * n_mel`` multiply-adds (3.4 G per
+        WN layer of the hub models).
+
+    Raises:
+        ValueError: :func:`phase_geometry` is ``None`` for this upsampler.
+    """
+    geometry = phase_geometry(upsample, n_group)
+    if geometry is None:
+        raise ValueError("the upsampler cannot be folded (see waveglow.phase_condition.phase_geometry)")
+    frames, phases = geometry
+    n_mel = upsample.in_channels
+    taps = upsample.weight.detach().float().view(n_mel, n_mel, frames, phases, n_group)  # (c', c, m, p, j)
+    # rows c * g + j; columns in the order of the result's layout, so the product needs no reshuffle
+    order = (1, 4, 2, 0, 3) if in_place_product else (1, 4, 3, 2, 0)  # (m, c', p) or (p, m, c')
+    taps = taps.permute(*order).reshape(n_mel * n_group, frames * n_mel * phases)
+    cond = weight.detach().float()[:, :, 0]
+    out_channels = cond.size(0)
+    folded = cond @ taps
+    if in_place_product:
+        phase_weight = folded.view(out_channels, frames * n_mel, phases)
+    else:
+        phase_weight = folded.view(out_channels * phases, frames * n_mel)
+    phase_bias = bias.detach().float() + cond @ upsample.bias.detach().float().repeat_interleave(n_group)
+    return phase_weight, phase_bias
+
+
+def stack_frames(mel: torch.Tensor, frames: int) -> torch.Tensor:
+    """``(B, n_mel, T)`` -> ``(B, frames * n_mel, T)``: row ``m * n_mel + c`` at ``k`` is ``mel[:, c, k - m]`` (0 before 0)."""
+    batch, n_mel, length = mel.shape
+    padded = F.pad(mel, (frames - 1, 0))
+    windows = padded.unfold(2, frames, 1).flip(-1)  # (B, n_mel, T, M): [..., k, m] = mel[k - m]
+    return windows.permute(0, 3, 1, 2).reshape(batch, frames * n_mel, length)
+
+
+def add_phase_condition(z: torch.Tensor, phase_weight: torch.Tensor, stacked: torch.Tensor,
+                        in_place_product: bool) -> torch.Tensor:
+    """``z`` ``(B, O, T * P)`` += the folded conditioning of ``stacked`` ``(B, M * n_mel, T)``; returns ``z``.
+
+    Args:
+        phase_weight: from :func:`fold_upsampler` with the same ``in_place_product``.
+        in_place_product: accumulate with one batched product per item
+            straight into ``z`` (fastest in fp32 on CPU), instead of one large
+            product followed by a transposed add (fastest in bf16 and on CUDA).
+    """
+    batch, out_channels = z.shape[:2]
+    length = stacked.size(2)
+    for b in range(batch):
+        target = z[b].view(out_channels, length, -1)  # (O, T, P)
+        if in_place_product:
+            frames_t = stacked[b].t().contiguous()
+            target.baddbmm_(frames_t.expand(out_channels, -1, -1), phase_weight)
+        else:
+            product = torch.mm(phase_weight, stacked[b]).view(out_channels, -1, length)  # (O, P, T)
+            target += product.transpose(1, 2).contiguous()
+    return z
