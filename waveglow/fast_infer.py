@@ -127,10 +127,17 @@ def _cast_plan(plan: FlowPlan, dtype: torch.dtype) -> FlowPlan:
                    in_biases=cast_all(plan.in_biases))
 
 
-def _fold_plan(plan: FlowPlan, upsample: nn.Module, n_group: int, in_place_product: bool) -> FlowPlan:
-    """``plan`` with each layer's conditioning folded with ``upsample`` (fp32)."""
+def _fold_plan(plan: FlowPlan, upsample: nn.Module, n_group: int, in_place_product: bool,
+               compute_dtype: torch.dtype) -> FlowPlan:
+    """``plan`` with each layer's conditioning folded with ``upsample``.
+
+    The fold runs in the compute dtype when that is bf16/fp16 (faster; the
+    product accumulates in fp32 either way), else in at least fp32.
+    """
     n_layers = len(plan.in_weights)
-    weight, bias = fold_upsampler(upsample, n_group, plan.cond_weight, plan.cond_bias, in_place_product)
+    low = compute_dtype in (torch.bfloat16, torch.float16)
+    dtype = compute_dtype if low else torch.promote_types(compute_dtype, torch.float32)
+    weight, bias = fold_upsampler(upsample, n_group, plan.cond_weight, plan.cond_bias, in_place_product, dtype)
     return replace(plan, cond_weight=None, cond_bias=None, phase_weights=list(weight.chunk(n_layers)),
                    in_biases=list(bias.chunk(n_layers)))
 
@@ -175,7 +182,7 @@ class PreparedWaveGlow:
                 plan = FlowPlan(**_fold_wn(wn, n_half), inverse_weight=model.convinv[k].inverse_weight().float().squeeze(-1),
                                 swapped=model._swapped(k), early=model.config.is_early(k))
                 if self.geometry is not None:
-                    plan = _fold_plan(plan, model.upsample, model.n_group, self.in_place_product)
+                    plan = _fold_plan(plan, model.upsample, model.n_group, self.in_place_product, self.compute_dtype)
                 flows.append(_cast_plan(plan, self.compute_dtype))
         self.flows = flows
         self.n_channels = model.config.WN_config.n_channels

@@ -52,8 +52,8 @@ def phase_geometry(upsample: nn.ConvTranspose1d, n_group: int) -> Optional[Phase
 
 
 def fold_upsampler(upsample: nn.ConvTranspose1d, n_group: int, weight: torch.Tensor, bias: torch.Tensor,
-                   in_place_product: bool) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Fold ``upsample`` and the squeeze into a 1x1 conditioning convolution (fp32 maths).
+                   in_place_product: bool, dtype: torch.dtype = torch.float32) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Fold ``upsample`` and the squeeze into a 1x1 conditioning convolution.
 
     Args:
         upsample: the model's mel upsampler; its weight is ``(n_mel, n_mel, K)``,
@@ -65,6 +65,9 @@ def fold_upsampler(upsample: nn.ConvTranspose1d, n_group: int, weight: torch.Ten
             or several layers' weights stacked along ``O``.
         bias: ``(O,)`` its bias.
         in_place_product: the layout :func:`add_phase_condition` is called with.
+        dtype: dtype of the folding product and of the result (the bias is
+            computed in at least fp32); bf16 is 2-3x faster to build and loses
+            nothing a bf16 inference path would keep.
 
     Returns:
         ``(phase_weight, phase_bias)``: ``phase_weight`` holds the ``A_p`` of
@@ -73,7 +76,8 @@ def fold_upsampler(upsample: nn.ConvTranspose1d, n_group: int, weight: torch.Ten
         (``in_place_product``) or ``(O * P, M * n_mel)`` with rows ``o * P + p``;
         ``phase_bias`` ``(O,)`` is ``bias`` plus what the upsampler's bias
         contributes. Costs ``O * n_mel * K * n_mel`` multiply-adds (3.4 G per
-        WN layer of the hub models).
+        WN layer of the hub models: about 6 s in fp32, 2 s in bf16 for all 96
+        layers on 2 Zen 5 cores).
 
     Raises:
         ValueError: :func:`phase_geometry` is ``None`` for this upsampler.
@@ -83,18 +87,19 @@ def fold_upsampler(upsample: nn.ConvTranspose1d, n_group: int, weight: torch.Ten
         raise ValueError("the upsampler cannot be folded (see waveglow.phase_condition.phase_geometry)")
     frames, phases = geometry
     n_mel = upsample.in_channels
-    taps = upsample.weight.detach().float().view(n_mel, n_mel, frames, phases, n_group)  # (c', c, m, p, j)
+    taps = upsample.weight.detach().to(dtype).view(n_mel, n_mel, frames, phases, n_group)  # (c', c, m, p, j)
     # rows c * g + j; columns in the order of the result's layout, so the product needs no reshuffle
     order = (1, 4, 2, 0, 3) if in_place_product else (1, 4, 3, 2, 0)  # (m, c', p) or (p, m, c')
     taps = taps.permute(*order).reshape(n_mel * n_group, frames * n_mel * phases)
-    cond = weight.detach().float()[:, :, 0]
+    cond = weight.detach()[:, :, 0]
     out_channels = cond.size(0)
-    folded = cond @ taps
+    folded = cond.to(dtype) @ taps
     if in_place_product:
         phase_weight = folded.view(out_channels, frames * n_mel, phases)
     else:
         phase_weight = folded.view(out_channels * phases, frames * n_mel)
-    phase_bias = bias.detach().float() + cond @ upsample.bias.detach().float().repeat_interleave(n_group)
+    wide = torch.promote_types(dtype, torch.float32)
+    phase_bias = bias.detach().to(wide) + cond.to(wide) @ upsample.bias.detach().to(wide).repeat_interleave(n_group)
     return phase_weight, phase_bias
 
 
