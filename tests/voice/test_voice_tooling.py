@@ -45,16 +45,19 @@ def test_export_rejects_bad_step_limit(tiny_training_checkpoint, tmp_path):
         export_voice(tiny_training_checkpoint[1], tmp_path / "v.pt", max_decoder_steps=0)
 
 
-@pytest.mark.parametrize("phase", [0, 1, 2, 3])
+@pytest.mark.parametrize("phase", [0, 1, 2, 3, 4, 5])
 def test_recipe_commands_parse_with_the_trainer(tmp_path, phase):
     recipe = VoiceRecipe()
     args = build_parser().parse_args(training_arguments(tmp_path / "data", tmp_path / "run", recipe, phase))
     assert json.loads(args.config_overrides) == VOICE_MODEL_CONFIG
     assert args.load_mel_from_disk and args.batch_size == 16
-    assert args.epochs == recipe.phases[phase][0]
-    assert args.guided_attention_weight == recipe.phases[phase][1]
-    assert args.gate_positive_weight == recipe.phases[phase][2]
-    folders = ["plain", "ga10", "ga100", "ga100-gate10"]
+    expected = recipe.phases[phase]
+    assert args.epochs == expected.end_epoch
+    assert args.guided_attention_weight == expected.guided_attention_weight
+    assert args.guided_attention_sigma == expected.guided_attention_sigma
+    assert args.gate_positive_weight == expected.gate_positive_weight
+    assert (args.length_buckets or 0) == expected.length_buckets
+    folders = ["plain", "ga10", "ga100", "ga100-gate10", "ga100-gate10-buckets16", "ga100-gate10-buckets16-sigma0.1"]
     assert args.output == str(tmp_path / "run" / folders[phase])
     if phase == 0:
         assert args.resume is None
@@ -68,14 +71,20 @@ def test_recipe_model_fits_ten_megabytes_in_fp16():
 
 
 def test_recipe_dry_run_prints_every_command(tmp_path, capsys):
-    assert recipe_main(["--corpus", str(tmp_path), "--out", str(tmp_path / "run"), "--epochs", "5", "--dry-run"]) == 0
+    assert recipe_main(["--corpus", str(tmp_path), "--out", str(tmp_path / "run"), "--epochs", "25", "--dry-run"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert [line.split()[2] for line in lines] == ["training.preprocess"] + ["training"] * 4
-    assert lines[-1].split("--epochs ")[1].split()[0] == "5"
+    assert [line.split()[2] for line in lines] == ["training.preprocess"] + ["training"] * 6
+    assert lines[-1].split("--epochs ")[1].split()[0] == "25"
+
+
+def test_recipe_refuses_epochs_before_the_last_phase(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        recipe_main(["--corpus", str(tmp_path), "--out", str(tmp_path / "run"), "--epochs", "15", "--dry-run"])
+    assert "--epochs must be above 15" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("phases", [(), ((0, 0.0, 1.0),), ((2, 0.0, 1.0), (2, 1.0, 1.0)), ((1, -1.0, 1.0),),
-                                    ((1, 1.0, 0.0),)])
+                                    ((1, 1.0, 0.0),), ((1, 1.0, 1.0, -1),), ((1, 1.0, 1.0, 0, 0.0),)])
 def test_recipe_rejects_bad_phases(phases):
     with pytest.raises(ValueError, match="phases|weights"):
         VoiceRecipe(phases=phases)
