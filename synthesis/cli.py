@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence, TextIO
 
 from checkpoints.cli_support import OneLineArgumentParser, UsageError, report_error
+from synthesis.device import PRECISIONS
 
 PROG = "tacotron2-tts"
 EXIT_USAGE = 2
@@ -50,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="WaveGlow denoiser strength, 0 = off (default 0.01)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--precision", default="fp32", choices=("fp32", "fp16", "bf16"))
+    p.add_argument("--precision", default="fp32", choices=PRECISIONS,
+                   help="fp32 (default, fast), fp32_exact (NVIDIA's exact decoder numbers, slower), "
+                        "fp16 (CUDA autocast) or bf16 (autocast)")
     p.add_argument("--seed", type=int, default=None, help="random seed: same seed, same audio")
     p.add_argument("--max-decoder-steps", type=int, default=None, metavar="N")
     p.add_argument("--plot", action="store_true", help="also write a PNG (mel + alignment) next to each WAV")

@@ -6,7 +6,7 @@ from typing import ContextManager, Optional, Union
 
 import torch
 
-PRECISIONS = ("fp32", "fp16", "bf16")
+PRECISIONS = ("fp32", "fp32_exact", "fp16", "bf16")
 
 
 def resolve_device(device: Union[str, torch.device] = "auto") -> torch.device:
@@ -28,14 +28,14 @@ def resolve_device(device: Union[str, torch.device] = "auto") -> torch.device:
 
 
 def autocast_dtype(precision: str, device: torch.device) -> Optional[torch.dtype]:
-    """The autocast dtype for ``precision`` on ``device`` (``None`` for fp32).
+    """The autocast dtype for ``precision`` on ``device`` (``None`` for fp32 and fp32_exact).
 
     ``fp16`` needs CUDA; ``bf16`` works on CPU and on GPUs that support it.
     Other combinations raise ``ValueError``.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    if precision == "fp32":
+    if precision in ("fp32", "fp32_exact"):
         return None
     if precision == "fp16":
         if device.type != "cuda":

@@ -34,8 +34,10 @@ class Synthesizer:
         denoiser_strength: default strength of WaveGlow's denoiser (DLE's
             ``inference.py`` default 0.01; 0 turns it off).
         device: ``"auto"`` (CUDA if available), ``"cpu"`` or ``"cuda"``.
-        precision: ``"fp32"``, ``"fp16"`` (autocast, CUDA only) or ``"bf16"``
-            (autocast, CPU or CUDA); invalid combinations raise ``ValueError``.
+        precision: ``"fp32"``, ``"fp32_exact"`` (the Tacotron 2 decoder bitwise
+            equal to NVIDIA's step-by-step loop, see ``Tacotron2.infer``; slower),
+            ``"fp16"`` (autocast, CUDA only) or ``"bf16"`` (autocast, CPU or
+            CUDA); invalid combinations raise ``ValueError``.
         pause_seconds: silence between pieces of one text.
         max_chars: character budget of one piece; default
             ``max_chars_for_steps(max_decoder_steps)`` (142 for 1000 steps).
@@ -98,9 +100,10 @@ class Synthesizer:
         with autocast(self.device, self.amp_dtype), warnings.catch_warnings():
             # reached limits are reported below, once, naming the sentences
             warnings.filterwarnings("ignore", message=".*max_decoder_steps.*")
+            exact = {"precision": "fp32_exact"} if self.precision == "fp32_exact" else {}
             mel, mel_lengths, alignments, reached = self.tacotron2.infer(
                 padded.to(self.device), lengths.to(self.device),
-                max_decoder_steps=max_decoder_steps, return_reached_limit=True)
+                max_decoder_steps=max_decoder_steps, return_reached_limit=True, **exact)
         return mel.float(), mel_lengths.long().cpu(), alignments.float(), reached.bool().cpu()
 
     def _vocode(self, mel: torch.Tensor, mel_lengths: torch.Tensor, sigma: float, denoise: float,

@@ -7,6 +7,7 @@ collects both from one or more log files (phases of one run, in order), and
 """
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from dataclasses import dataclass, field
@@ -70,7 +71,7 @@ def save_loss_curve_png(history: LossHistory, path: PathLike, title: str = "trai
     axes.plot(*zip(*history.train), label="train (per iteration)", linewidth=0.8)
     if history.val:
         axes.plot(*zip(*history.val), "o-", label="validation (per epoch)")
-    for (iteration, label), style in zip(markers, ("--", "-.", ":", (0, (5, 1)))):
+    for (iteration, label), style in zip(markers, itertools.cycle(("--", "-.", ":", (0, (5, 1)), (0, (1, 3))))):
         axes.axvline(iteration, color="gray", linestyle=style, label=label or None)
     axes.set_yscale("log")
     axes.set_xlabel("iteration")

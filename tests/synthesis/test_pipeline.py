@@ -121,6 +121,18 @@ def test_nan_output_is_an_error(tiny_models):
         _cpu(broken, glow).synthesize("Hello.", seed=0)
 
 
+def test_fp32_exact_mels_equal_the_faithful_decoder_bitwise(tiny_models):
+    taco = tiny_models[0]
+    text = "Hello there."
+    result = _cpu(taco, vocoder="griffin-lim", precision="fp32_exact").synthesize(text, seed=3)
+    ids = torch.tensor([text_to_sequence(text, ["english_cleaners"])])
+    torch.manual_seed(3)
+    mel, lengths, _ = taco.infer(ids, torch.tensor([ids.shape[1]]), method="faithful")
+    n = int(lengths[0])
+    assert result.mel_lengths == [[n]]
+    np.testing.assert_array_equal(result.mels[0][0], mel[0, :, :n].numpy())
+
+
 def test_bf16_autocast_on_cpu_runs(tiny_models):
     taco, glow = tiny_models[0], _smallest_waveglow()
     result = _cpu(taco, glow, precision="bf16").synthesize("Hi.", seed=0)
