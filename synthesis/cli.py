@@ -179,6 +179,7 @@ def _run(args: argparse.Namespace, stdin: TextIO) -> int:
     _info(args, f"vocoder: {models.waveglow_source if not griffin else 'Griffin-Lim (no weights)'}")
     synth = Synthesizer(models.tacotron2, models.waveglow, vocoder="griffin-lim" if griffin else args.vocoder, device=args.device,
                         precision=args.precision, progress=False if args.quiet else None,
+                        end_punctuation=models.end_punctuation,
                         **({} if args.denoise is None else {"denoiser_strength": args.denoise}))
     result = synth.synthesize(texts, seed=args.seed, batch_size=args.batch_size,
                               max_decoder_steps=args.max_decoder_steps,

@@ -39,6 +39,7 @@ class LoadedModels:
     waveglow: Optional[torch.nn.Module]
     tacotron2_source: str
     waveglow_source: Optional[str]
+    end_punctuation: Optional[str] = None  # what the voice needs at the end of each piece (Synthesizer option)
 
 
 def _load_one(model: str, path: Optional[PathLike], entry: Optional[PretrainedFile],
@@ -75,18 +76,20 @@ def load_models(tacotron2: Optional[PathLike] = None, waveglow: Optional[PathLik
 
 def _load_builtin(tacotron2: Optional[PathLike], waveglow: Optional[PathLike], need_waveglow: bool) -> LoadedModels:
     """The built-in Tacotron 2 (unless a file is given) with an optional local WaveGlow."""
-    from voice.builtin import load_builtin_voice
+    from voice.builtin import BUILTIN_END_PUNCTUATION, load_builtin_voice
 
+    end_punctuation = None
     if tacotron2 is not None:
         taco, taco_source = _load_one("tacotron2", tacotron2, None, None, False)
     else:
         taco, taco_source = load_builtin_voice(), BUILTIN_VOICE_DESCRIPTION
+        end_punctuation = BUILTIN_END_PUNCTUATION
     glow, glow_source = (None, None)
     if need_waveglow:
         if waveglow is None:
             raise ValueError(f"the {BUILTIN_VOICE} voice has no WaveGlow: use --vocoder griffin-lim or --waveglow PATH")
         glow, glow_source = _load_one("waveglow", waveglow, None, None, False)
-    return LoadedModels(taco, glow, taco_source, glow_source)
+    return LoadedModels(taco, glow, taco_source, glow_source, end_punctuation)
 
 
 def default_voice(cache_dir: Optional[PathLike] = None) -> str:

@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from .device import autocast, autocast_dtype, resolve_device
 from .result import SynthesisResult
-from .split import max_chars_for_steps, split_text
+from .split import ensure_sentence_end, max_chars_for_steps, split_text
 from .vocoders import HOP_LENGTH, SAMPLING_RATE, GriffinLimVocoder, WaveGlowVocoder
 
 VOCODERS = ("waveglow", "griffin-lim")
@@ -44,13 +44,19 @@ class Synthesizer:
         griffin_lim_iters: iterations for the Griffin-Lim vocoder.
         progress: show a tqdm bar over batches when there is more than one
             piece; ``None`` (default) shows it only when stderr is a terminal.
+        end_punctuation: when set (e.g. ``"."``), every piece that does not end
+            a sentence gets this mark (:func:`synthesis.split.ensure_sentence_end`);
+            the built-in voice needs it (:data:`voice.builtin.BUILTIN_END_PUNCTUATION`):
+            it was trained only on sentences ending in ``. ! ?`` and does not
+            stop without one. ``None`` (default) speaks the text as given, as
+            NVIDIA's code does.
     """
 
     def __init__(self, tacotron2: torch.nn.Module, waveglow: Optional[torch.nn.Module] = None, *,
                  vocoder: str = "waveglow", denoiser_strength: float = 0.01, device: Union[str, torch.device] = "auto",
                  precision: str = "fp32", pause_seconds: float = DEFAULT_PAUSE_SECONDS,
                  max_chars: Optional[int] = None, griffin_lim_iters: int = 60,
-                 progress: Optional[bool] = None) -> None:
+                 progress: Optional[bool] = None, end_punctuation: Optional[str] = None) -> None:
         if vocoder not in VOCODERS:
             raise ValueError(f"vocoder must be one of {', '.join(VOCODERS)}, got {vocoder!r}")
         if vocoder == "waveglow" and waveglow is None:
@@ -79,11 +85,15 @@ class Synthesizer:
         self.pause_samples = int(round(pause_seconds * SAMPLING_RATE))
         self.max_chars = max_chars
         self.progress = progress
+        self.end_punctuation = end_punctuation
 
     def split(self, text: str, max_decoder_steps: Optional[int] = None) -> List[str]:
         """The pieces :meth:`synthesize` would speak for ``text``."""
         steps = max_decoder_steps or self.tacotron2.config.max_decoder_steps
-        return split_text(text, self.max_chars or max_chars_for_steps(steps))
+        pieces = split_text(text, self.max_chars or max_chars_for_steps(steps))
+        if self.end_punctuation:
+            pieces = [ensure_sentence_end(piece, self.end_punctuation) for piece in pieces]
+        return pieces
 
     def _encode(self, pieces: Sequence[str]) -> List[torch.Tensor]:
         from text import text_to_sequence

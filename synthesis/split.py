@@ -124,5 +124,23 @@ def split_text(text: str, max_chars: int = MAX_CHARS) -> List[str]:
     return [piece for sentence in split_sentences(text) for piece in split_long(sentence, max_chars)]
 
 
-__all__ = ["FRAMES_PER_CHAR", "MAX_CHARS", "MIN_CHARS", "max_chars_for_steps", "split_sentences",
-           "split_long", "split_text"]
+_CLOSERS = "\"')]\u201d\u2019"
+_TRAILING_CLAUSE_MARKS = ",;:\u2014\u2013- \t\n"
+
+
+def ensure_sentence_end(piece: str, mark: str = ".") -> str:
+    """``piece`` as it is when it ends a sentence (``. ! ?`` or an ellipsis, maybe
+    inside closing quotes or brackets); otherwise with trailing clause marks
+    (``, ; : -`` and dashes) replaced by ``mark``.
+
+    For voices trained only on whole sentences, which do not stop without one:
+    ``"Hello world"`` -> ``"Hello world."``, ``"and then,"`` -> ``"and then."``.
+    """
+    stripped = piece.rstrip()
+    if stripped.rstrip(_CLOSERS).endswith((".", "!", "?", "\u2026")):
+        return stripped
+    return stripped.rstrip(_TRAILING_CLAUSE_MARKS) + mark
+
+
+__all__ = ["FRAMES_PER_CHAR", "MAX_CHARS", "MIN_CHARS", "ensure_sentence_end", "max_chars_for_steps",
+           "split_sentences", "split_long", "split_text"]

@@ -15,6 +15,9 @@ BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 BUILTIN_VOICE_NAME = "voice_tacotron2.pt"
 VOICE_KEY = "voice"
 """Checkpoint entry with the voice's description (corpus, recipe, training steps)."""
+BUILTIN_END_PUNCTUATION = "."
+"""Mark added to text pieces that do not end a sentence: the built-in voice was trained only on
+sentences ending in ``. ! ?`` and does not stop without one (``Synthesizer(end_punctuation=...)``)."""
 
 
 def builtin_voice_path() -> Path:

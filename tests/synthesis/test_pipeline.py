@@ -121,6 +121,17 @@ def test_nan_output_is_an_error(tiny_models):
         _cpu(broken, glow).synthesize("Hello.", seed=0)
 
 
+def test_end_punctuation_completes_pieces_only_when_asked(tiny_models):
+    taco = tiny_models[0]
+    text = "Hello world. And then, finally"
+    plain = _cpu(taco, vocoder="griffin-lim").split(text)  # the tiny model's step limit splits at clauses too
+    assert plain[0] == "Hello world." and plain[-1].endswith("finally") and len(plain) >= 2
+    closing = _cpu(taco, vocoder="griffin-lim", end_punctuation=".")
+    expected = [p if p.endswith(".") else p.rstrip(", ") + "." for p in plain]
+    assert closing.split(text) == expected
+    assert closing.synthesize("Hi there", seed=0).sentences == [["Hi there."]]
+
+
 def test_fp32_exact_mels_equal_the_faithful_decoder_bitwise(tiny_models):
     taco = tiny_models[0]
     text = "Hello there."

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from synthesis.split import max_chars_for_steps, split_long, split_sentences, split_text
+from synthesis.split import ensure_sentence_end, max_chars_for_steps, split_long, split_sentences, split_text
 
 
 def _words(text: str) -> list:
@@ -69,3 +69,23 @@ def test_property_no_token_lost_and_budget_kept(text, max_chars):
         tokens = piece.split()
         if all(any(c.isalnum() for c in t) for t in tokens) and all(len(t) <= max_chars for t in tokens):
             assert len(piece) <= max_chars
+
+
+@pytest.mark.parametrize("piece, expected", [
+    ("Hello world", "Hello world."),
+    ("Hello world.", "Hello world."),
+    ("Really?  ", "Really?"),
+    ("Stop!", "Stop!"),
+    ("and then,", "and then."),
+    ("first; second --", "first; second."),
+    ('He said "hi."', 'He said "hi."'),
+    ("(as planned.)", "(as planned.)"),
+    ("Wait\u2026", "Wait\u2026"),
+    ('a quote "unfinished"', 'a quote "unfinished".'),
+])
+def test_ensure_sentence_end(piece, expected):
+    assert ensure_sentence_end(piece) == expected
+
+
+def test_ensure_sentence_end_uses_the_given_mark():
+    assert ensure_sentence_end("Hello world", "!") == "Hello world!"
