@@ -203,7 +203,15 @@ class Synthesizer:
         stuck = [p for pieces, flags in zip(pieces_per_text, result.reached_limit) for p, f in zip(pieces, flags) if f]
         if stuck:
             warnings.warn(f"{len(stuck)} piece(s) reached max_decoder_steps and may be cut off or garbled: "
-                          + "; ".join(repr(s) for s in stuck), UserWarning, stacklevel=3)
+                          + _name_pieces(stuck), UserWarning, stacklevel=3)
+        # fewer frames than characters is over 80 characters per second: far faster than speech
+        early = [p for pieces, lengths, flags in zip(pieces_per_text, result.mel_lengths, result.reached_limit)
+                 for p, n, limited in zip(pieces, lengths, flags) if n < len(p) and not limited]
+        if early:
+            warnings.warn(f"{len(early)} piece(s) stopped after fewer frames than characters, so words are probably "
+                          "missing: " + _name_pieces(early) + "; speak whole sentences of a few words "
+                          "(single words are hard for small voices), or check the checkpoint",
+                          UserWarning, stacklevel=3)
         return result
 
 
@@ -215,6 +223,12 @@ def _as_text_list(text_or_texts: Union[str, Sequence[str]]) -> List[str]:
         if not isinstance(text, str):
             raise TypeError(f"text {index} must be a str, got {type(text).__name__}")
     return texts
+
+
+def _name_pieces(pieces: Sequence[str], limit: int = 5) -> str:
+    """``'a'; 'b'; ... and N more`` for warnings."""
+    named = "; ".join(repr(p) for p in pieces[:limit])
+    return named + (f" and {len(pieces) - limit} more" if len(pieces) > limit else "")
 
 
 def _check_finite(tensor: torch.Tensor, what: str, piece: str) -> None:

@@ -101,8 +101,9 @@ def test_long_paragraph_split_so_no_piece_hits_the_limit(tiny_models):
     synth = _cpu(taco, glow, pause_seconds=0.05)
     steps = 200
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no step-limit warning may appear
-        result = synth.synthesize(paragraph, seed=0, batch_size=128, max_decoder_steps=steps)
+        warnings.filterwarnings("error", message=".*max_decoder_steps")  # no step-limit warning may appear
+        with pytest.warns(UserWarning, match=r"stopped after fewer frames than characters.* and \d+ more"):
+            result = synth.synthesize(paragraph, seed=0, batch_size=128, max_decoder_steps=steps)
     pieces = result.sentences[0]
     budget = max_chars_for_steps(steps)
     assert len(pieces) > 2000 // budget
