@@ -165,8 +165,8 @@ class WaveGlow(nn.Module):
             fold_upsampler: ``"fast"`` only: ``True`` folds the mel upsampler
                 into every layer's conditioning (:mod:`waveglow.phase_condition`;
                 same numbers to fp32 rounding, half the conditioning work) at a
-                one-off cost of about 3 s for a hub model on 2 CPU cores, worth
-                it for long audio or many calls; ``False`` does not; ``None``
+                one-off cost of about 6 s in fp32 (3 s in bf16) for a hub model
+                on 2 CPU cores, repaid after about 10 s of audio; ``False`` does not; ``None``
                 (default) reuses a folded form built by an earlier ``True`` call.
         """
         if method == "fast":
