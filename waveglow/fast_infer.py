@@ -55,7 +55,7 @@ class FlowPlan:
     swapped: bool                 # glow_old: odd flows transform the first half
     early: bool                   # n_early_size channels of noise join before this flow (inverse order)
     # fold_upsampler=True: per layer, conditioning folded with the upsampler (then cond_weight/cond_bias are None)
-    phase_weights: Optional[List[torch.Tensor]] = None  # layout of phase_condition.product_layout
+    phase_weights: Optional[List[torch.Tensor]] = None  # per layer, in the layout of phase_condition.fold_upsampler
     in_biases: Optional[List[torch.Tensor]] = None      # (2C,) per layer: cond + upsampler + in_layers biases
 
 
