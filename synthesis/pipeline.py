@@ -50,13 +50,19 @@ class Synthesizer:
             it was trained only on sentences ending in ``. ! ?`` and does not
             stop without one. ``None`` (default) speaks the text as given, as
             NVIDIA's code does.
+        fold_upsampler: WaveGlow only: fold its mel upsampler into the
+            conditioning (``WaveGlow.infer(..., fold_upsampler=True)``): same
+            audio to fp32 rounding, faster per second of audio, but the first
+            call spends a few seconds folding; for servers and long jobs.
+            ``None`` (default) leaves WaveGlow's own choice (see ``WaveGlow.infer``).
     """
 
     def __init__(self, tacotron2: torch.nn.Module, waveglow: Optional[torch.nn.Module] = None, *,
                  vocoder: str = "waveglow", denoiser_strength: float = 0.01, device: Union[str, torch.device] = "auto",
                  precision: str = "fp32", pause_seconds: float = DEFAULT_PAUSE_SECONDS,
                  max_chars: Optional[int] = None, griffin_lim_iters: int = 60,
-                 progress: Optional[bool] = None, end_punctuation: Optional[str] = None) -> None:
+                 progress: Optional[bool] = None, end_punctuation: Optional[str] = None,
+                 fold_upsampler: Optional[bool] = None) -> None:
         if vocoder not in VOCODERS:
             raise ValueError(f"vocoder must be one of {', '.join(VOCODERS)}, got {vocoder!r}")
         if vocoder == "waveglow" and waveglow is None:
@@ -78,7 +84,7 @@ class Synthesizer:
             if glow_mels != n_mels:
                 raise ValueError(f"Tacotron 2 makes {n_mels} mel channels but WaveGlow expects {glow_mels}; "
                                  "use a WaveGlow trained on the same mel representation")
-            self.vocoder = WaveGlowVocoder(waveglow.to(self.device).eval())
+            self.vocoder = WaveGlowVocoder(waveglow.to(self.device).eval(), fold_upsampler=fold_upsampler)
         else:
             self.vocoder = GriffinLimVocoder(n_mels, n_iters=griffin_lim_iters).to(self.device)
         self.denoiser_strength = float(denoiser_strength)

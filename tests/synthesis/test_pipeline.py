@@ -133,6 +133,14 @@ def test_end_punctuation_completes_pieces_only_when_asked(tiny_models):
     assert closing.synthesize("Hi there", seed=0).sentences == [["Hi there."]]
 
 
+def test_folded_waveglow_gives_the_same_audio(tiny_models):
+    taco, glow = tiny_models[0], _smallest_waveglow()
+    plain = _cpu(taco, glow, fold_upsampler=False).synthesize("Hello world.", seed=7)
+    folded = _cpu(taco, glow, fold_upsampler=True).synthesize("Hello world.", seed=7)
+    assert (torch.float32, True) in glow.__dict__["_prepared"]  # the folded form was built and used
+    np.testing.assert_allclose(folded.audio[0], plain.audio[0], atol=1e-4, rtol=0)
+
+
 def test_fp32_exact_mels_equal_the_faithful_decoder_bitwise(tiny_models):
     taco = tiny_models[0]
     text = "Hello there."
