@@ -28,69 +28,17 @@ inverse stay in fp32 (see :mod:`waveglow.precision`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Iterator, List, Optional, Tuple
+from dataclasses import replace
+from typing import Iterator, List, Optional, Union
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .flow_plan import FlowPlan, fold_wn, parameter_key
+from .int8_infer import Int8WaveGlow
 from .phase_condition import PhaseGeometry, add_phase_condition, fold_upsampler, phase_geometry, stack_frames
 from .precision import check_compute_dtype
-
-
-@dataclass
-class FlowPlan:
-    """The folded weights of one flow (``C`` WN channels, ``h`` = half the flow's channels)."""
-
-    start_weight: torch.Tensor    # (C, h, 1)
-    start_bias: torch.Tensor      # (C,)
-    in_weights: List[torch.Tensor]  # n_layers x (2C, C, K), no bias (folded into cond_bias)
-    dilations: List[int]
-    cond_weight: torch.Tensor     # (n_layers * 2C, n_cond, 1)
-    cond_bias: torch.Tensor       # (n_layers * 2C,)  cond + in_layers biases
-    res_weights: List[torch.Tensor]  # (C + 2h, C, 1) then (2h, C, 1) for the last layer
-    res_biases: List[torch.Tensor]
-    inverse_weight: torch.Tensor  # (c, c) fp32
-    swapped: bool                 # glow_old: odd flows transform the first half
-    early: bool                   # n_early_size channels of noise join before this flow (inverse order)
-    # fold_upsampler=True: per layer, conditioning folded with the upsampler (then cond_weight/cond_bias are None)
-    phase_weights: Optional[List[torch.Tensor]] = None  # per layer, in the layout of phase_condition.fold_upsampler
-    in_biases: Optional[List[torch.Tensor]] = None      # (2C,) per layer: cond + upsampler + in_layers biases
-
-
-def _conv_weight_bias(layer: nn.Module) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Effective ``(weight, bias)`` in fp32 of a ``WeightNormConv1d`` or folded ``Conv1d``."""
-    return layer.weight.detach().float(), layer.bias.detach().float()
-
-
-def _fold_wn(wn: nn.Module, n_half: int) -> dict:
-    """Fold one :class:`~waveglow.WN` (fp32 maths) into the tensors of a :class:`FlowPlan`."""
-    width = wn.n_channels
-    start_w, start_b = _conv_weight_bias(wn.start)
-    end_w = wn.end.weight.detach().float().squeeze(-1)  # (2h, C)
-    end_b = wn.end.bias.detach().float()
-    in_weights, cond_weights, cond_biases, res_weights, res_biases = [], [], [], [], []
-    for i in range(wn.n_layers):
-        in_w, in_b = _conv_weight_bias(wn.in_layers[i])
-        cond_w, cond_b = _conv_weight_bias(wn.cond_layers[i])
-        in_weights.append(in_w)
-        cond_weights.append(cond_w)
-        cond_biases.append(cond_b + in_b)
-        rs_w, rs_b = _conv_weight_bias(wn.res_skip_layers[i])
-        rs_w = rs_w.squeeze(-1)
-        last = i == wn.n_layers - 1
-        skip_w, skip_b = (rs_w, rs_b) if last else (rs_w[width:], rs_b[width:])
-        folded_w = end_w @ skip_w
-        folded_b = end_w @ skip_b + (end_b if last else 0.0)
-        if not last:
-            folded_w = torch.cat([rs_w[:width], folded_w])
-            folded_b = torch.cat([rs_b[:width], folded_b])
-        res_weights.append(folded_w.unsqueeze(-1))
-        res_biases.append(folded_b)
-    return dict(start_weight=start_w, start_bias=start_b, in_weights=in_weights,
-                dilations=[2 ** i for i in range(wn.n_layers)], cond_weight=torch.cat(cond_weights),
-                cond_bias=torch.cat(cond_biases), res_weights=res_weights, res_biases=res_biases)
 
 
 def pointwise(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -105,11 +53,6 @@ def pointwise(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor
     if x.size(0) == 1:
         return torch.addmm(bias.unsqueeze(1), weight, x[0]).unsqueeze(0)
     return torch.baddbmm(bias.view(1, -1, 1), weight.expand(x.size(0), -1, -1), x)
-
-
-def parameter_key(model: nn.Module) -> Tuple:
-    """Identity of every parameter's current value: storage, version counter, device, dtype."""
-    return tuple((p.data_ptr(), p._version, p.device, p.dtype) for p in model.parameters())
 
 
 def _cast_plan(plan: FlowPlan, dtype: torch.dtype) -> FlowPlan:
@@ -179,7 +122,7 @@ class PreparedWaveGlow:
             for k in range(model.n_flows):
                 wn = model.WN[k]
                 n_half = model.config.flow_channels(k) // 2
-                plan = FlowPlan(**_fold_wn(wn, n_half), inverse_weight=model.convinv[k].inverse_weight().float().squeeze(-1),
+                plan = FlowPlan(**fold_wn(wn, n_half), inverse_weight=model.convinv[k].inverse_weight().float().squeeze(-1),
                                 swapped=model._swapped(k), early=model.config.is_early(k))
                 if self.geometry is not None:
                     plan = _fold_plan(plan, model.upsample, model.n_group, self.in_place_product, self.compute_dtype)
@@ -291,27 +234,38 @@ class PreparedWaveGlow:
 
 
 def prepared_form(model: nn.Module, compute_dtype: Optional[torch.dtype] = None,
-                  fold_upsampler: Optional[bool] = None) -> PreparedWaveGlow:
-    """The model's cached :class:`PreparedWaveGlow` for ``compute_dtype``, rebuilt if stale.
+                  fold_upsampler: Optional[bool] = None) -> Union[PreparedWaveGlow, Int8WaveGlow]:
+    """The model's cached inference form for ``compute_dtype``, rebuilt if stale.
 
-    The cache lives on the model (``model._prepared``, one entry per compute
-    dtype and fold choice) and is keyed on every parameter's storage and
-    version counter, so ``load_state_dict``, an optimiser step, ``.to()`` or
-    :meth:`~waveglow.WaveGlow.remove_weightnorm` all trigger a rebuild.
+    A :class:`PreparedWaveGlow`, or for ``compute_dtype=torch.int8`` an
+    :class:`~waveglow.int8_infer.Int8WaveGlow` (CPU; it always folds the
+    upsampler). The cache lives on the model (``model._prepared``, one entry
+    per compute dtype and fold choice) and is keyed on every parameter's
+    storage and version counter, so ``load_state_dict``, an optimiser step,
+    ``.to()`` or :meth:`~waveglow.WaveGlow.remove_weightnorm` all trigger a
+    rebuild.
 
     Args:
         fold_upsampler: ``True``/``False`` ask for the form with/without the
             upsampler folded into the conditioning; ``None`` takes the folded
             form if one was built for this dtype and is current, else the
             unfolded one (cheap to build).
+
+    Raises:
+        ValueError: ``fold_upsampler=False`` with ``torch.int8``.
     """
     dtype = check_compute_dtype(compute_dtype, model.upsample.weight)
     cache = model.__dict__.setdefault("_prepared", {})
     for stale in [key for key, form in cache.items() if not form.is_current()]:
         del cache[stale]
-    fold = (dtype, True) in cache if fold_upsampler is None else bool(fold_upsampler)
+    if dtype == torch.int8:
+        if fold_upsampler is False:
+            raise ValueError("compute_dtype=torch.int8 always folds the upsampler; leave fold_upsampler unset")
+        fold = True
+    else:
+        fold = (dtype, True) in cache if fold_upsampler is None else bool(fold_upsampler)
     prepared = cache.get((dtype, fold))
     if prepared is None:
-        prepared = PreparedWaveGlow(model, dtype, fold_upsampler=fold)
+        prepared = Int8WaveGlow(model) if dtype == torch.int8 else PreparedWaveGlow(model, dtype, fold_upsampler=fold)
         cache[(dtype, fold)] = prepared
     return prepared

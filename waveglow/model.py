@@ -160,8 +160,11 @@ class WaveGlow(nn.Module):
             compute_dtype: ``"fast"`` only: ``torch.bfloat16`` (CPU/CUDA) or
                 ``torch.float16`` (CUDA) runs the convolutions in that dtype
                 with fp32 islands and returns fp32 audio (see
-                :mod:`waveglow.precision` for the error); ``None`` uses the
-                model's dtype.
+                :mod:`waveglow.precision` for the error); ``torch.int8`` (CPU)
+                runs the WN products as int8 matrix products, compiled with
+                ``torch.compile`` on first use (:mod:`waveglow.int8_infer`:
+                the fastest CPU path, about 5 dB less accurate than bf16);
+                ``None`` uses the model's dtype.
             fold_upsampler: ``"fast"`` only: ``True`` folds the mel upsampler
                 into every layer's conditioning (:mod:`waveglow.phase_condition`;
                 same numbers to fp32 rounding, half the conditioning work) at a

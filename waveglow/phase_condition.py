@@ -85,25 +85,61 @@ def fold_upsampler(upsample: nn.ConvTranspose1d, n_group: int, weight: torch.Ten
     Raises:
         ValueError: :func:`phase_geometry` is ``None`` for this upsampler.
     """
+    frames, phases = _checked_geometry(upsample, n_group)
+    order = (1, 4, 2, 0, 3) if in_place_product else (1, 4, 3, 2, 0)  # (m, c', p) or (p, m, c')
+    cond = weight.detach()[:, :, 0]
+    out_channels = cond.size(0)
+    folded = cond.to(dtype) @ _upsampler_taps(upsample, n_group, order, dtype)
+    if in_place_product:
+        phase_weight = folded.view(out_channels, frames * upsample.in_channels, phases)
+    else:
+        phase_weight = folded.view(out_channels * phases, frames * upsample.in_channels)
+    return phase_weight, _folded_bias(upsample, n_group, cond, bias, dtype)
+
+
+def fold_upsampler_time_major(upsample: nn.ConvTranspose1d, n_group: int, weight: torch.Tensor, bias: torch.Tensor,
+                              dtype: torch.dtype = torch.float32) -> Tuple[torch.Tensor, torch.Tensor]:
+    """:func:`fold_upsampler` for a time-major layout: ``stacked.t() @ phase_weight`` is the conditioning.
+
+    Returns:
+        ``phase_weight`` ``(M * n_mel, P * O)``, row ``m * n_mel + c`` (the
+        rows of :func:`stack_frames`), column ``p * O + o``, so the product
+        with the ``(T, M * n_mel)`` stacked frames, viewed as ``(T * P, O)``,
+        has one row per group step; and ``phase_bias`` ``(O,)`` as
+        :func:`fold_upsampler`'s.
+    """
+    frames, phases = _checked_geometry(upsample, n_group)
+    cond = weight.detach()[:, :, 0]
+    taps = _upsampler_taps(upsample, n_group, (1, 4, 2, 0, 3), dtype)  # columns (m, c', p)
+    folded = taps.t() @ cond.to(dtype).t()  # ((m, c', p), O)
+    phase_weight = folded.view(frames * upsample.in_channels, phases * cond.size(0))
+    return phase_weight, _folded_bias(upsample, n_group, cond, bias, dtype)
+
+
+def _checked_geometry(upsample: nn.ConvTranspose1d, n_group: int) -> PhaseGeometry:
     geometry = phase_geometry(upsample, n_group)
     if geometry is None:
         raise ValueError("the upsampler cannot be folded (see waveglow.phase_condition.phase_geometry)")
-    frames, phases = geometry
+    return geometry
+
+
+def _upsampler_taps(upsample: nn.ConvTranspose1d, n_group: int, order: Tuple[int, ...],
+                    dtype: torch.dtype) -> torch.Tensor:
+    """The upsampler's taps as ``(n_mel * n_group, M * n_mel * P)``: rows ``c * n_group + j`` (the squeezed
+    mel's channels), columns in ``order``, a permutation of the axes ``(c', c, m, p, j)`` whose first two
+    entries are ``(1, 4)`` (``c`` then ``j``)."""
+    frames, phases = _checked_geometry(upsample, n_group)
     n_mel = upsample.in_channels
     taps = upsample.weight.detach().to(dtype).view(n_mel, n_mel, frames, phases, n_group)  # (c', c, m, p, j)
-    # rows c * g + j; columns in the order of the result's layout, so the product needs no reshuffle
-    order = (1, 4, 2, 0, 3) if in_place_product else (1, 4, 3, 2, 0)  # (m, c', p) or (p, m, c')
-    taps = taps.permute(*order).reshape(n_mel * n_group, frames * n_mel * phases)
-    cond = weight.detach()[:, :, 0]
-    out_channels = cond.size(0)
-    folded = cond.to(dtype) @ taps
-    if in_place_product:
-        phase_weight = folded.view(out_channels, frames * n_mel, phases)
-    else:
-        phase_weight = folded.view(out_channels * phases, frames * n_mel)
+    return taps.permute(*order).reshape(n_mel * n_group, frames * n_mel * phases)
+
+
+def _folded_bias(upsample: nn.ConvTranspose1d, n_group: int, cond: torch.Tensor, bias: torch.Tensor,
+                 dtype: torch.dtype) -> torch.Tensor:
+    """``bias`` plus what the upsampler's bias contributes through ``cond`` ``(O, n_mel * n_group)``,
+    in at least fp32."""
     wide = torch.promote_types(dtype, torch.float32)
-    phase_bias = bias.detach().to(wide) + cond.to(wide) @ upsample.bias.detach().to(wide).repeat_interleave(n_group)
-    return phase_weight, phase_bias
+    return bias.detach().to(wide) + cond.to(wide) @ upsample.bias.detach().to(wide).repeat_interleave(n_group)
 
 
 def stack_frames(mel: torch.Tensor, frames: int) -> torch.Tensor:

@@ -2,7 +2,8 @@
 
 ``WaveGlow.infer(mel, compute_dtype=torch.bfloat16)`` (CPU or CUDA) or
 ``compute_dtype=torch.float16`` (CUDA) runs every WN convolution, and the
-fused conditioning convolution, in that dtype. These stay in fp32 (the
+fused conditioning convolution, in that dtype; ``compute_dtype=torch.int8`` (CPU)
+runs them as int8 matrix products (:mod:`waveglow.int8_infer`). These stay in fp32 (the
 "islands"): the audio stream between flows, ``exp(-log_s)``, the affine
 update ``(x - b) * exp(-log_s)`` and the inverse 1x1 convolution
 (inverted in fp32), because errors there compound over the 12 flows; the
@@ -25,7 +26,7 @@ BF16_REL_TOL = 0.05
 #: Same for the fp16 CUDA path (11-bit mantissa).
 FP16_REL_TOL = 0.01
 
-_ALLOWED = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
+_ALLOWED = (torch.float32, torch.float64, torch.bfloat16, torch.float16, torch.int8)
 
 
 def check_compute_dtype(compute_dtype: Optional[torch.dtype], weight: torch.Tensor) -> torch.dtype:
@@ -33,8 +34,9 @@ def check_compute_dtype(compute_dtype: Optional[torch.dtype], weight: torch.Tens
 
     Raises:
         TypeError: ``compute_dtype`` is not a ``torch.dtype``.
-        ValueError: not a floating dtype WaveGlow can run in, or ``float16`` on CPU
-            (slow there and no more accurate than bf16; use ``torch.bfloat16``).
+        ValueError: not a dtype WaveGlow can run in, ``float16`` on CPU (slow
+            there and no more accurate than bf16; use ``torch.bfloat16``), or
+            ``int8`` on CUDA (:mod:`waveglow.int8_infer` is a CPU path).
     """
     if compute_dtype is None:
         return weight.dtype
@@ -44,6 +46,8 @@ def check_compute_dtype(compute_dtype: Optional[torch.dtype], weight: torch.Tens
         raise ValueError(f"compute_dtype={compute_dtype} is not supported; use one of {list(_ALLOWED)}")
     if compute_dtype == torch.float16 and weight.device.type == "cpu":
         raise ValueError("compute_dtype=torch.float16 is for CUDA; on CPU use torch.bfloat16")
+    if compute_dtype == torch.int8 and weight.device.type != "cpu":
+        raise ValueError("compute_dtype=torch.int8 (int8 WN products) is for the CPU; on CUDA use torch.float16")
     return compute_dtype
 
 

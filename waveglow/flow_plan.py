@@ -1,0 +1,68 @@
+"""The folded weights of one WaveGlow flow, shared by the inference forms (:mod:`waveglow.fast_infer`,
+:mod:`waveglow.int8_infer`), and the key that tells when they are stale."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+import torch
+from torch import nn
+
+
+@dataclass
+class FlowPlan:
+    """The folded weights of one flow (``C`` WN channels, ``h`` = half the flow's channels)."""
+
+    start_weight: torch.Tensor    # (C, h, 1)
+    start_bias: torch.Tensor      # (C,)
+    in_weights: List[torch.Tensor]  # n_layers x (2C, C, K), no bias (folded into cond_bias)
+    dilations: List[int]
+    cond_weight: torch.Tensor     # (n_layers * 2C, n_cond, 1)
+    cond_bias: torch.Tensor       # (n_layers * 2C,)  cond + in_layers biases
+    res_weights: List[torch.Tensor]  # (C + 2h, C, 1) then (2h, C, 1) for the last layer
+    res_biases: List[torch.Tensor]
+    inverse_weight: torch.Tensor  # (c, c) fp32
+    swapped: bool                 # glow_old: odd flows transform the first half
+    early: bool                   # n_early_size channels of noise join before this flow (inverse order)
+    # fold_upsampler=True: per layer, conditioning folded with the upsampler (then cond_weight/cond_bias are None)
+    phase_weights: Optional[List[torch.Tensor]] = None  # per layer, in the layout of phase_condition.fold_upsampler
+    in_biases: Optional[List[torch.Tensor]] = None      # (2C,) per layer: cond + upsampler + in_layers biases
+
+
+def _conv_weight_bias(layer: nn.Module) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Effective ``(weight, bias)`` in fp32 of a ``WeightNormConv1d`` or folded ``Conv1d``."""
+    return layer.weight.detach().float(), layer.bias.detach().float()
+
+
+def fold_wn(wn: nn.Module, n_half: int) -> dict:
+    """Fold one :class:`~waveglow.WN` (fp32 maths) into the tensors of a :class:`FlowPlan`."""
+    width = wn.n_channels
+    start_w, start_b = _conv_weight_bias(wn.start)
+    end_w = wn.end.weight.detach().float().squeeze(-1)  # (2h, C)
+    end_b = wn.end.bias.detach().float()
+    in_weights, cond_weights, cond_biases, res_weights, res_biases = [], [], [], [], []
+    for i in range(wn.n_layers):
+        in_w, in_b = _conv_weight_bias(wn.in_layers[i])
+        cond_w, cond_b = _conv_weight_bias(wn.cond_layers[i])
+        in_weights.append(in_w)
+        cond_weights.append(cond_w)
+        cond_biases.append(cond_b + in_b)
+        rs_w, rs_b = _conv_weight_bias(wn.res_skip_layers[i])
+        rs_w = rs_w.squeeze(-1)
+        last = i == wn.n_layers - 1
+        skip_w, skip_b = (rs_w, rs_b) if last else (rs_w[width:], rs_b[width:])
+        folded_w = end_w @ skip_w
+        folded_b = end_w @ skip_b + (end_b if last else 0.0)
+        if not last:
+            folded_w = torch.cat([rs_w[:width], folded_w])
+            folded_b = torch.cat([rs_b[:width], folded_b])
+        res_weights.append(folded_w.unsqueeze(-1))
+        res_biases.append(folded_b)
+    return dict(start_weight=start_w, start_bias=start_b, in_weights=in_weights,
+                dilations=[2 ** i for i in range(wn.n_layers)], cond_weight=torch.cat(cond_weights),
+                cond_bias=torch.cat(cond_biases), res_weights=res_weights, res_biases=res_biases)
+
+
+def parameter_key(model: nn.Module) -> Tuple:
+    """Identity of every parameter's current value: storage, version counter, device, dtype."""
+    return tuple((p.data_ptr(), p._version, p.device, p.dtype) for p in model.parameters())

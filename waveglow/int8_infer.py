@@ -1,0 +1,275 @@
+"""WaveGlow inference with int8 WN products (CPU, opt-in): ``WaveGlow.infer(mel, compute_dtype=torch.int8)``.
+
+The three products of every WN layer (the dilated ``in_layers`` convolution,
+the conditioning folded with the upsampler, see
+:mod:`waveglow.phase_condition`, and the ``res_skip_layers`` convolution)
+run as int8 x int8 -> int32 matrix products (``torch._int_mm``, AVX-512
+VNNI on x86), twice the bf16 throughput of the same CPU. Everything else
+(the audio stream between flows, the start convolution, the skip sum, the
+gate, ``exp(-log_s)``, the affine update and the inverse 1x1 convolution)
+stays fp32.
+
+Quantization (symmetric, no zero points):
+
+* weights: per output channel, once, when the form is built;
+* activations: per time step, when they are computed. A dilated
+  convolution reads ``K`` time steps per output step, so the layer input is
+  laid out time-major as the ``(T, K * C)`` matrix of those ``K`` rows
+  side by side (built on the fly, never stored in fp32) and quantized with
+  one scale per row of that matrix: its product dequantizes with one
+  multiply by (row scale x column scale).
+
+The layout is time-major throughout (``(T, C)`` per item), so the shifted
+rows of a dilated tap, and the phases of the folded conditioning, are plain
+slices and reshapes. The layer loop of a flow is one ``torch.compile``
+graph (Inductor fuses the padding, quantization, dequantization and gate into
+a few C++ loops around the products); all flows share it (their weights are
+padded to the widest flow) and its time axis is dynamic, so it compiles
+once per process (about 30-60 s on two cores; Inductor's on-disk cache makes
+later processes faster). Without a working C++ toolchain the compile fails:
+the form warns and runs the same graph eagerly, which is slower than bf16.
+
+Error: about 10 dB lower SNR against fp32 than bf16 (see the README's
+Performance section and ``benchmarks/waveglow_bench.py``); the tests hold it
+to :data:`INT8_REL_TOL`.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Callable, List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .flow_plan import FlowPlan, fold_wn, parameter_key
+from .phase_condition import fold_upsampler_time_major, phase_geometry, stack_frames
+
+#: Relative L2 error of the int8 path against fp32 that the tests allow.
+INT8_REL_TOL = 0.1
+
+#: Largest magnitude of a symmetric int8 code.
+_QMAX = 127.0
+
+
+def quantize_columns(weight: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """``(K, N)`` float -> int8 ``(K, N)`` and fp32 scales ``(N,)``, one per column (output channel)."""
+    scale = weight.float().abs().amax(0).clamp_min(1e-12) / _QMAX
+    return torch.round(weight.float() / scale).to(torch.int8), scale
+
+
+def quantize_rows(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """``(T, K)`` float -> int8 ``(T, K)`` and fp32 scales ``(T, 1)``, one per row (time step)."""
+    scale = x.float().abs().amax(1, keepdim=True).clamp_min(1e-12) / _QMAX
+    return torch.round(x.float() / scale).to(torch.int8), scale
+
+
+def quantize_taps(x: torch.Tensor, kernel_size: int, dilation: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The input of a dilated convolution, quantized: ``x`` ``(T, C)`` -> int8 ``(T, kernel_size * C)``
+    (row ``t`` holds ``x[t + (j - (kernel_size - 1) / 2) * dilation]`` for tap ``j``, 0 outside) and
+    one fp32 scale per row ``(T, 1)`` (the largest magnitude of the row's taps / 127)."""
+    length = x.size(0)
+    reach = (kernel_size - 1) // 2 * dilation
+    padded = F.pad(x, (0, 0, reach, reach))
+    peaks = F.pad(x.abs().amax(1, keepdim=True), (0, 0, reach, reach))
+    peak = peaks[:length]
+    for j in range(1, kernel_size):
+        peak = torch.maximum(peak, peaks[j * dilation:j * dilation + length])
+    scale = peak.clamp_min(1e-12) / _QMAX
+    taps = [torch.round(padded[j * dilation:j * dilation + length] / scale).to(torch.int8)
+            for j in range(kernel_size)]
+    return torch.cat(taps, 1), scale
+
+
+@dataclass
+class Int8Flow:
+    """One flow's weights, time-major (``x @ W``), int8 with fp32 scales; padded to the widest flow."""
+
+    start_weight: torch.Tensor         # (h_max, C) fp32
+    start_bias: torch.Tensor           # (C,) fp32
+    in_weights: List[torch.Tensor]     # n_layers x (K * C, 2C) int8, rows tap-major
+    in_scales: List[torch.Tensor]      # (2C,)
+    phase_weights: List[torch.Tensor]  # (M * n_mel, P * 2C) int8, column p * 2C + o
+    phase_scales: List[torch.Tensor]   # (P * 2C,)
+    biases: List[torch.Tensor]         # (2C,) fp32: conditioning, upsampler and in_layers biases
+    res_weights: List[torch.Tensor]    # (C, C + 2 h_max) then (C, 2 h_max) for the last layer, int8
+    res_scales: List[torch.Tensor]
+    res_biases: List[torch.Tensor]     # fp32
+    inverse_weight: torch.Tensor       # (c, c) fp32
+    n_half: int
+    swapped: bool
+    early: bool
+
+
+def _pad_columns(matrix: torch.Tensor, width: int) -> torch.Tensor:
+    return F.pad(matrix, (0, width - matrix.size(1)))
+
+
+def _skip_padded(weight: torch.Tensor, bias: torch.Tensor, residual: int, skip_width: int) -> Tuple[torch.Tensor, ...]:
+    """A ``res_skip`` weight ``(residual + 2h, C, 1)`` as time-major int8 ``(C, residual + skip_width)``
+    (skip part zero-padded), its column scales and its padded fp32 bias."""
+    matrix = weight[:, :, 0].t()
+    matrix = torch.cat([matrix[:, :residual], _pad_columns(matrix[:, residual:], skip_width)], 1)
+    bias = torch.cat([bias[:residual], F.pad(bias[residual:], (0, skip_width - (bias.numel() - residual)))])
+    return (*quantize_columns(matrix), bias.float())
+
+
+def _int8_flow(plan: FlowPlan, n_half: int, h_max: int, upsample: nn.ConvTranspose1d, n_group: int) -> Int8Flow:
+    """Quantize a :class:`FlowPlan` (stacked conditioning), folding each layer's conditioning with the
+    upsampler (:func:`~waveglow.phase_condition.fold_upsampler_time_major`, in fp32)."""
+    width = plan.start_weight.size(0)
+    n_layers = len(plan.in_weights)
+    cond_weights, cond_biases = plan.cond_weight.chunk(n_layers), plan.cond_bias.chunk(n_layers)
+    in_w, in_s, ph_w, ph_s, biases, res_w, res_s, res_b = ([] for _ in range(8))
+    for i, weight in enumerate(plan.in_weights):
+        taps = weight.float().permute(2, 1, 0).reshape(-1, 2 * width)  # (K * C, 2C), row j * C + c
+        w, s = quantize_columns(taps)
+        in_w.append(w), in_s.append(s)
+        folded, bias = fold_upsampler_time_major(upsample, n_group, cond_weights[i].float(), cond_biases[i].float())
+        w, s = quantize_columns(folded)
+        ph_w.append(w), ph_s.append(s), biases.append(bias)
+        residual = width if i < n_layers - 1 else 0
+        w, s, b = _skip_padded(plan.res_weights[i].float(), plan.res_biases[i].float(), residual, 2 * h_max)
+        res_w.append(w), res_s.append(s), res_b.append(b)
+    start = _pad_columns(plan.start_weight.float()[:, :, 0], h_max).t().contiguous()
+    return Int8Flow(start_weight=start, start_bias=plan.start_bias.float(), in_weights=in_w, in_scales=in_s,
+                    phase_weights=ph_w, phase_scales=ph_s, biases=biases, res_weights=res_w, res_scales=res_s,
+                    res_biases=res_b, inverse_weight=plan.inverse_weight.float(), n_half=n_half,
+                    swapped=plan.swapped, early=plan.early)
+
+
+def coupling_int8(kept: torch.Tensor, frames: torch.Tensor, frame_scales: torch.Tensor, kernel_size: int,
+                  start_weight: torch.Tensor, start_bias: torch.Tensor, in_weights: List[torch.Tensor],
+                  in_scales: List[torch.Tensor], phase_weights: List[torch.Tensor],
+                  phase_scales: List[torch.Tensor], biases: List[torch.Tensor], res_weights: List[torch.Tensor],
+                  res_scales: List[torch.Tensor], res_biases: List[torch.Tensor]) -> torch.Tensor:
+    """One WN, time-major: ``kept`` ``(T, h_max)`` fp32 -> skip sum ``(T, 2 h_max)`` fp32 (``[b, log_s]``).
+
+    ``frames`` ``(T_mel, M * n_mel)`` int8 with ``frame_scales`` ``(T_mel, 1)``
+    are the quantized stacked mel frames (``T = P * T_mel``). Layer ``i``
+    has dilation ``2 ** i``. This is the function ``torch.compile`` compiles.
+    """
+    length, width, n_frames = kept.size(0), start_weight.size(1), frames.size(0)
+    x = torch.addmm(start_bias, kept, start_weight)
+    out: Optional[torch.Tensor] = None
+    last = len(in_weights) - 1
+    for i in range(len(in_weights)):
+        taps_q, taps_s = quantize_taps(x, kernel_size, 2 ** i)
+        # (T_mel, P, 2C) views: one index per axis, which keeps Inductor's loads vectorized with a dynamic T
+        cond = torch._int_mm(frames, phase_weights[i]).view(n_frames, -1, 2 * width)
+        product = torch._int_mm(taps_q, in_weights[i]).view(n_frames, -1, 2 * width)
+        z = (product.float() * taps_s.view(n_frames, -1, 1) * in_scales[i]
+             + cond.float() * frame_scales.view(n_frames, 1, 1) * phase_scales[i].view(-1, 2 * width)
+             + biases[i])
+        acts = (torch.tanh(z[..., :width]) * torch.sigmoid(z[..., width:])).view(length, width)
+        acts_q, acts_s = quantize_rows(acts)
+        res_skip = torch._int_mm(acts_q, res_weights[i]).float() * acts_s * res_scales[i] + res_biases[i]
+        if i < last:
+            x = x + res_skip[:, :width]
+            skip = res_skip[:, width:]
+        else:
+            skip = res_skip
+        out = skip if out is None else out + skip
+    return out
+
+
+class Int8WaveGlow:
+    """The int8 inference form of a :class:`~waveglow.WaveGlow` (CPU), built by :func:`int8_form`.
+
+    Args:
+        model: the source model (kept by reference for the noise and the parameter key).
+        compile: run the layer loop through ``torch.compile`` (the fast path;
+            ``False`` runs the same maths eagerly, for tests and debugging).
+
+    Raises:
+        ValueError: the model is not on the CPU, or its upsampler cannot be
+            folded (see :func:`waveglow.phase_condition.phase_geometry`).
+    """
+
+    def __init__(self, model: nn.Module, compile: bool = True) -> None:
+        if model.upsample.weight.device.type != "cpu":
+            raise ValueError("compute_dtype=torch.int8 runs on the CPU; on CUDA use torch.float16")
+        geometry = phase_geometry(model.upsample, model.n_group)
+        if geometry is None:
+            raise ValueError("compute_dtype=torch.int8 needs an upsampler whose stride is a multiple of n_group "
+                             "and whose kernel is a multiple of its stride; use torch.bfloat16")
+        self.model, self.geometry = model, geometry
+        self.key = parameter_key(model)
+        self.kernel_size = model.config.WN_config.kernel_size
+        halves = [model.config.flow_channels(k) // 2 for k in range(model.n_flows)]
+        h_max = max(halves)
+        flows = []
+        with torch.inference_mode(False), torch.no_grad():
+            for k in range(model.n_flows):
+                plan = FlowPlan(**fold_wn(model.WN[k], halves[k]),
+                                inverse_weight=model.convinv[k].inverse_weight().float().squeeze(-1),
+                                swapped=model._swapped(k), early=model.config.is_early(k))
+                flows.append(_int8_flow(plan, halves[k], h_max, model.upsample, model.n_group))
+        self.flows = flows
+        self.h_max = h_max
+        self._coupling: Callable[..., torch.Tensor] = (
+            torch.compile(coupling_int8, fullgraph=True) if compile else coupling_int8)
+        self._compiled = compile
+
+    def is_current(self) -> bool:
+        """Whether the source model's parameters are unchanged since :meth:`__init__`."""
+        return parameter_key(self.model) == self.key
+
+    def _run_coupling(self, flow: Int8Flow, kept: torch.Tensor, frames: torch.Tensor,
+                      frame_scales: torch.Tensor) -> torch.Tensor:
+        args = (F.pad(kept, (0, self.h_max - kept.size(1))), frames, frame_scales, self.kernel_size,
+                flow.start_weight, flow.start_bias, flow.in_weights, flow.in_scales, flow.phase_weights,
+                flow.phase_scales, flow.biases, flow.res_weights, flow.res_scales, flow.res_biases)
+        if self._compiled:
+            for tensor in args[:3]:  # one graph for every length
+                torch._dynamo.maybe_mark_dynamic(tensor, 0)
+            try:
+                return self._coupling(*args)
+            except Exception as error:  # no C++ toolchain, or an Inductor limitation
+                warnings.warn(f"torch.compile of the int8 WaveGlow failed ({type(error).__name__}: {error}); "
+                              "running it eagerly, which is slower than compute_dtype=torch.bfloat16",
+                              RuntimeWarning, stacklevel=3)
+                self._coupling, self._compiled = coupling_int8, False
+        return coupling_int8(*args)
+
+    def _flow(self, flow: Int8Flow, audio: torch.Tensor, frames: torch.Tensor,
+              frame_scales: torch.Tensor) -> torch.Tensor:
+        """Invert one flow on time-major ``audio`` ``(T, c)`` fp32."""
+        h = flow.n_half
+        first, second = audio[:, :h], audio[:, h:]
+        kept, changed = (second, first) if flow.swapped else (first, second)
+        out = self._run_coupling(flow, kept, frames, frame_scales)
+        changed = (changed - out[:, :h]) * torch.exp(-out[:, h:2 * h])
+        merged = torch.cat([changed, kept] if flow.swapped else [kept, changed], 1)
+        return merged @ flow.inverse_weight.t()
+
+    def infer(self, mel: torch.Tensor, sigma: float = 1.0, z: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Mel ``(B, n_mel, T_mel)`` -> fp32 audio ``(B, T_mel * 256)``; noise drawn as :meth:`WaveGlow.infer`."""
+        model = self.model
+        batch, n_steps = mel.size(0), mel.size(2) * model.upsample.stride[0] // model.n_group
+        if z is not None:
+            model._check_z(z, batch, n_steps)
+        like = mel.new_empty(0, dtype=torch.float32)
+        shape = (batch, model.n_group, n_steps)
+        position = model.n_group - model.n_remaining_channels
+        audio = sigma * model._noise(z, position, model.n_remaining_channels, shape, like)
+        noises = []
+        for k in reversed(range(model.n_flows)):
+            if self.flows[k].early:
+                position -= model.n_early_size
+                noises.append(sigma * model._noise(z, position, model.n_early_size, shape, like))
+        stacked = stack_frames(mel.float(), self.geometry.frames)
+        return torch.stack([self._infer_item(audio[b].t(), [n[b].t() for n in noises], stacked[b].t())
+                            for b in range(batch)]).reshape(batch, -1)
+
+    def _infer_item(self, audio: torch.Tensor, noises: List[torch.Tensor], stacked: torch.Tensor) -> torch.Tensor:
+        """One item, time-major: ``audio`` ``(T, c)``, early ``noises``, stacked frames ``(T_mel, M * n_mel)``."""
+        frames, frame_scales = quantize_rows(stacked)
+        early = iter(noises)
+        for k in reversed(range(len(self.flows))):
+            flow = self.flows[k]
+            audio = self._flow(flow, audio, frames, frame_scales)
+            if flow.early:
+                audio = torch.cat([next(early), audio], 1)
+        return audio
