@@ -7,7 +7,8 @@ from tests.waveglow.tiny import randomize, tiny_config
 from waveglow import WaveGlow
 from waveglow.chunked import infer_chunked
 from waveglow.fast_infer import prepared_form
-from waveglow.phase_condition import add_phase_condition, fold_upsampler, phase_geometry, stack_frames
+from waveglow.phase_condition import (add_phase_condition, fold_upsampler, fold_upsampler_time_major, phase_geometry,
+                                      stack_frames)
 from waveglow.precision import BF16_REL_TOL
 
 ATOL = 1e-4
@@ -117,3 +118,18 @@ def test_fold_refused_where_the_upsampler_cannot_be_folded():
 def test_faithful_path_refuses_the_fold():
     with pytest.raises(ValueError, match="method='fast'"):
         _model().infer(torch.randn(1, 8, FRAMES), method="faithful", fold_upsampler=True)
+
+
+def test_time_major_fold_equals_upsample_squeeze_conv():
+    model = _model()
+    out_channels = 12
+    weight = torch.randn(out_channels, 8 * model.n_group, 1, dtype=torch.float64)
+    bias = torch.randn(out_channels, dtype=torch.float64)
+    model = model.double()
+    mel = torch.randn(1, 8, FRAMES, dtype=torch.float64)
+    expected = F.conv1d(model.squeezed_condition(mel), weight, bias)[0].t()  # (T, O) time-major
+    phase_weight, phase_bias = fold_upsampler_time_major(model.upsample, model.n_group, weight, bias,
+                                                         torch.float64)
+    frames = stack_frames(mel, phase_geometry(model.upsample, model.n_group).frames)[0].t()  # (T_mel, M * n_mel)
+    folded = (frames @ phase_weight).view(-1, out_channels) + phase_bias
+    torch.testing.assert_close(folded, expected, atol=1e-10, rtol=1e-10)

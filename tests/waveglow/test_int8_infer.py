@@ -1,0 +1,143 @@
+"""int8 WaveGlow inference (``compute_dtype=torch.int8``) against the fp32 paths and closed-form bounds."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from tests.waveglow.tiny import randomize, tiny_config
+from waveglow import WaveGlow
+from waveglow.chunked import exact_overlap_frames, infer_chunked
+from waveglow.fast_infer import prepared_form
+from waveglow.int8_infer import INT8_REL_TOL, Int8WaveGlow, quantize_columns, quantize_rows, quantize_taps
+from waveglow.precision import check_compute_dtype
+
+FRAMES = 5
+
+
+def _model(seed=3, **changes):
+    torch.manual_seed(seed)
+    model = randomize(WaveGlow(tiny_config(**changes)))
+    with torch.no_grad():
+        model.upsample.bias.normal_()
+    return model
+
+
+def _relative_error(estimate, reference):
+    return float((estimate - reference).norm() / reference.norm())
+
+
+def test_quantize_rows_is_within_half_a_step_and_keeps_each_row_peak():
+    x = torch.randn(20, 30) * torch.logspace(-3, 2, 20)[:, None]  # rows of very different magnitudes
+    codes, scale = quantize_rows(x)
+    assert codes.dtype == torch.int8 and scale.shape == (20, 1)
+    assert int(codes.abs().max()) == 127
+    assert ((codes.float() * scale - x).abs() <= scale / 2 * (1 + 1e-5)).all()
+    peaks = x.abs().argmax(1)
+    torch.testing.assert_close((codes.float() * scale).gather(1, peaks[:, None]), x.gather(1, peaks[:, None]))
+
+
+def test_quantize_columns_is_within_half_a_step_per_column():
+    weight = torch.randn(30, 12) * torch.logspace(-2, 1, 12)
+    codes, scale = quantize_columns(weight)
+    assert codes.dtype == torch.int8 and scale.shape == (12,)
+    assert ((codes.float() * scale - weight).abs() <= scale / 2 * (1 + 1e-5)).all()
+
+
+@pytest.mark.parametrize("dilation", [1, 2, 4])
+def test_quantized_taps_times_the_tap_matrix_is_the_dilated_convolution(dilation):
+    torch.manual_seed(0)
+    length, channels, out_channels = 40, 6, 5
+    x = torch.randn(length, channels)
+    weight = torch.randn(out_channels, channels, 3)
+    codes, scale = quantize_taps(x, 3, dilation)
+    assert codes.shape == (length, 3 * channels) and scale.shape == (length, 1)
+    tap_matrix = weight.permute(2, 1, 0).reshape(3 * channels, out_channels)  # row j * C + c
+    got = (codes.float() * scale) @ tap_matrix
+    expected = F.conv1d(x.t()[None], weight, padding=dilation, dilation=dilation)[0].t()
+    # every input is off by at most half its row's step, through |w| summed over the inputs of an output
+    bound = scale / 2 * weight.abs().sum((1, 2)) + 1e-5
+    assert ((got - expected).abs() <= bound).all()
+    assert (got - expected).abs().max() > 0  # really quantized
+
+
+@pytest.mark.parametrize("alternate_halves", [False, True])
+def test_int8_is_close_to_faithful_fp32(alternate_halves):
+    model = _model(alternate_halves=alternate_halves)
+    mel = torch.randn(2, 8, FRAMES)
+    torch.manual_seed(0)
+    reference = model.infer(mel, 0.6, method="faithful")
+    torch.manual_seed(0)  # the same noise, drawn in the same order
+    got = Int8WaveGlow(model, compile=False).infer(mel, 0.6)
+    assert got.shape == reference.shape and got.dtype == torch.float32
+    error = _relative_error(got, reference)
+    assert 0 < error < INT8_REL_TOL
+
+
+def test_int8_batch_equals_each_item_alone():
+    model = _model()
+    form = Int8WaveGlow(model, compile=False)
+    mel = torch.randn(3, 8, FRAMES)
+    z = torch.randn(3, 8, FRAMES * 32)
+    batch = form.infer(mel, 0.7, z)
+    for b in range(3):
+        torch.testing.assert_close(batch[b:b + 1], form.infer(mel[b:b + 1], 0.7, z[b:b + 1]), atol=1e-6, rtol=0)
+
+
+def test_compiled_int8_equals_eager_for_several_lengths():
+    model = _model()
+    compiled, eager = Int8WaveGlow(model), Int8WaveGlow(model, compile=False)
+    for frames in (FRAMES, FRAMES + 3):
+        mel = torch.randn(1, 8, frames)
+        z = torch.randn(1, 8, frames * 32)
+        with torch.inference_mode():
+            torch.testing.assert_close(compiled.infer(mel, 0.6, z), eager.infer(mel, 0.6, z), atol=1e-4, rtol=1e-4)
+    assert compiled._compiled  # no fallback to eager happened
+
+
+def test_infer_with_int8_uses_a_cached_form_rebuilt_after_a_weight_change():
+    model = _model()
+    mel = torch.randn(1, 8, FRAMES)
+    z = torch.randn(1, 8, FRAMES * 32)
+    got = model.infer(mel, 0.6, z, compute_dtype=torch.int8)
+    assert _relative_error(got, model.infer(mel, 0.6, z, method="faithful")) < INT8_REL_TOL
+    form = prepared_form(model, torch.int8)
+    assert isinstance(form, Int8WaveGlow) and prepared_form(model, torch.int8) is form
+    with torch.no_grad():
+        model.WN[0].start.bias.add_(1.0)
+    assert prepared_form(model, torch.int8) is not form
+
+
+def test_chunked_int8_with_the_exact_overlap_equals_unchunked_int8():
+    model = _model()
+    mel = torch.randn(1, 8, 9)
+    z = torch.randn(1, 8, 9 * 32)
+    whole = model.infer(mel, 0.6, z, compute_dtype=torch.int8)
+    chunked = infer_chunked(model, mel, 0.6, z, chunk_frames=4, overlap_frames=exact_overlap_frames(model.config),
+                            compute_dtype=torch.int8)
+    torch.testing.assert_close(chunked, whole, atol=1e-4, rtol=0)
+
+
+def test_int8_refuses_an_unfolded_upsampler_and_cuda():
+    model = _model()
+    with pytest.raises(ValueError, match="always folds"):
+        model.infer(torch.zeros(1, 8, FRAMES), compute_dtype=torch.int8, fold_upsampler=False)
+    with pytest.raises(ValueError, match="on CUDA use torch.float16"):
+        check_compute_dtype(torch.int8, torch.empty(1, device="meta"))
+    unfoldable = _model(n_group=6, n_early_size=2, n_early_every=4)
+    with pytest.raises(ValueError, match="use torch.bfloat16"):
+        unfoldable.infer(torch.zeros(1, 8, FRAMES), compute_dtype=torch.int8)
+
+
+def test_a_failed_compile_warns_and_runs_eagerly(monkeypatch):
+    def broken_compile(function, **kwargs):
+        def run(*args):
+            raise RuntimeError("no C++ compiler")
+        return run
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    model = _model()
+    mel = torch.randn(1, 8, FRAMES)
+    z = torch.randn(1, 8, FRAMES * 32)
+    form = Int8WaveGlow(model)
+    with pytest.warns(RuntimeWarning, match=r"no C\+\+ compiler.*slower than compute_dtype=torch.bfloat16"):
+        got = form.infer(mel, 0.6, z)
+    torch.testing.assert_close(got, Int8WaveGlow(model, compile=False).infer(mel, 0.6, z))
