@@ -39,6 +39,7 @@ PATHS: Dict[str, tuple] = {
     "bf16": ("cpu", {"compute_dtype": torch.bfloat16}, "infer"),
     "folded": ("cpu", {"fold_upsampler": True}, "infer"),
     "bf16_folded": ("cpu", {"compute_dtype": torch.bfloat16, "fold_upsampler": True}, "infer"),
+    "int8": ("cpu", {"compute_dtype": torch.int8, "fold_upsampler": True}, "infer"),
     "chunked": ("cpu", {}, "chunked"),
     "chunked_bf16": ("cpu", {"compute_dtype": torch.bfloat16}, "chunked"),
     "cuda_faithful": ("cuda", {"method": "faithful"}, "infer"),
@@ -49,7 +50,7 @@ PATHS: Dict[str, tuple] = {
     "cuda_graph_fp16": ("cuda", {"compute_dtype": torch.float16}, "graph"),
     "cuda_graph_fp16_folded": ("cuda", {"compute_dtype": torch.float16, "fold_upsampler": True}, "graph"),
 }
-CPU_PATHS = ("faithful", "fast", "bf16", "folded", "bf16_folded", "chunked", "chunked_bf16")
+CPU_PATHS = ("faithful", "fast", "bf16", "folded", "bf16_folded", "int8", "chunked", "chunked_bf16")
 CUDA_PATHS = ("cuda_faithful", "cuda_fast", "cuda_fp16", "cuda_bf16", "cuda_graph_fp32", "cuda_graph_fp16",
               "cuda_graph_fp16_folded")
 

@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--precision", default="fp32", choices=PRECISIONS,
                    help="fp32 (default, fast), fp32_exact (NVIDIA's exact decoder numbers, slower), "
-                        "fp16 (CUDA autocast) or bf16 (autocast)")
+                        "fp16 (CUDA autocast), bf16 (autocast) or int8 (CPU: int8 decoder and WaveGlow, "
+                        "fastest; about a minute of set-up on first use)")
     p.add_argument("--seed", type=int, default=None, help="random seed: same seed, same audio")
     p.add_argument("--max-decoder-steps", type=int, default=None, metavar="N")
     p.add_argument("--plot", action="store_true", help="also write a PNG (mel + alignment) next to each WAV")

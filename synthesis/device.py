@@ -6,7 +6,7 @@ from typing import ContextManager, Optional, Union
 
 import torch
 
-PRECISIONS = ("fp32", "fp32_exact", "fp16", "bf16")
+PRECISIONS = ("fp32", "fp32_exact", "fp16", "bf16", "int8")
 
 
 def resolve_device(device: Union[str, torch.device] = "auto") -> torch.device:
@@ -28,14 +28,17 @@ def resolve_device(device: Union[str, torch.device] = "auto") -> torch.device:
 
 
 def autocast_dtype(precision: str, device: torch.device) -> Optional[torch.dtype]:
-    """The autocast dtype for ``precision`` on ``device`` (``None`` for fp32 and fp32_exact).
+    """The autocast dtype for ``precision`` on ``device`` (``None`` for fp32, fp32_exact and int8).
 
-    ``fp16`` needs CUDA; ``bf16`` works on CPU and on GPUs that support it.
+    ``fp16`` needs CUDA; ``bf16`` works on CPU and on GPUs that support it;
+    ``int8`` (no autocast: the models' own int8 paths) needs the CPU.
     Other combinations raise ``ValueError``.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    if precision in ("fp32", "fp32_exact"):
+    if precision == "int8" and device.type != "cpu":
+        raise ValueError("precision 'int8' (int8 decoder and WaveGlow products) is CPU-only; use 'fp16' on CUDA")
+    if precision in ("fp32", "fp32_exact", "int8"):
         return None
     if precision == "fp16":
         if device.type != "cuda":

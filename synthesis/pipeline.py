@@ -36,8 +36,12 @@ class Synthesizer:
         device: ``"auto"`` (CUDA if available), ``"cpu"`` or ``"cuda"``.
         precision: ``"fp32"``, ``"fp32_exact"`` (the Tacotron 2 decoder bitwise
             equal to NVIDIA's step-by-step loop, see ``Tacotron2.infer``; slower),
-            ``"fp16"`` (autocast, CUDA only) or ``"bf16"`` (autocast, CPU or
-            CUDA); invalid combinations raise ``ValueError``.
+            ``"fp16"`` (autocast, CUDA only), ``"bf16"`` (autocast, CPU or
+            CUDA) or ``"int8"`` (CPU only: the decoder's ``precision="int8"``
+            and WaveGlow's ``compute_dtype=torch.int8``, the fastest CPU path;
+            its first call spends about a minute folding and compiling
+            WaveGlow, so it is for servers and long jobs); invalid
+            combinations raise ``ValueError``.
         pause_seconds: silence between pieces of one text.
         max_chars: character budget of one piece; default
             ``max_chars_for_steps(max_decoder_steps)`` (142 for 1000 steps).
@@ -84,7 +88,8 @@ class Synthesizer:
             if glow_mels != n_mels:
                 raise ValueError(f"Tacotron 2 makes {n_mels} mel channels but WaveGlow expects {glow_mels}; "
                                  "use a WaveGlow trained on the same mel representation")
-            self.vocoder = WaveGlowVocoder(waveglow.to(self.device).eval(), fold_upsampler=fold_upsampler)
+            self.vocoder = WaveGlowVocoder(waveglow.to(self.device).eval(), fold_upsampler=fold_upsampler,
+                                           compute_dtype=torch.int8 if precision == "int8" else None)
         else:
             self.vocoder = GriffinLimVocoder(n_mels, n_iters=griffin_lim_iters).to(self.device)
         self.denoiser_strength = float(denoiser_strength)
@@ -116,7 +121,7 @@ class Synthesizer:
         with autocast(self.device, self.amp_dtype), warnings.catch_warnings():
             # reached limits are reported below, once, naming the sentences
             warnings.filterwarnings("ignore", message=".*max_decoder_steps.*")
-            exact = {"precision": "fp32_exact"} if self.precision == "fp32_exact" else {}
+            exact = {"precision": self.precision} if self.precision in ("fp32_exact", "int8") else {}
             mel, mel_lengths, alignments, reached = self.tacotron2.infer(
                 padded.to(self.device), lengths.to(self.device),
                 max_decoder_steps=max_decoder_steps, return_reached_limit=True, **exact)

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from synthesis import Synthesizer
+from synthesis.device import autocast_dtype
 from synthesis.split import max_chars_for_steps
 from text import text_to_sequence
 
@@ -153,6 +154,21 @@ def test_fp32_exact_mels_equal_the_faithful_decoder_bitwise(tiny_models):
     np.testing.assert_array_equal(result.mels[0][0], mel[0, :, :n].numpy())
 
 
+def test_int8_runs_the_int8_decoder_then_the_int8_waveglow(tiny_models):
+    taco, glow = tiny_models[0], _smallest_waveglow()
+    text = "Hello world."
+    result = _cpu(taco, glow, precision="int8").synthesize(text, seed=7, sigma=0.6)
+    ids = torch.tensor([text_to_sequence(text, ["english_cleaners"])])
+    torch.manual_seed(7)
+    mel, lengths, _ = taco.infer(ids, torch.tensor([ids.shape[1]]), precision="int8")
+    audio = glow.infer(mel, sigma=0.6, compute_dtype=torch.int8)
+    n = int(lengths[0])
+    assert result.mel_lengths == [[n]]
+    np.testing.assert_allclose(result.mels[0][0], mel[0, :, :n].numpy(), atol=1e-6)
+    np.testing.assert_allclose(result.audio[0], audio[0, :n * HOP].numpy(), atol=1e-5)
+    assert (torch.int8, True) in glow.__dict__["_prepared"]
+
+
 def test_bf16_autocast_on_cpu_runs(tiny_models):
     taco, glow = tiny_models[0], _smallest_waveglow()
     result = _cpu(taco, glow, precision="bf16").synthesize("Hi.", seed=0)
@@ -175,6 +191,8 @@ def test_invalid_arguments(tiny_models):
         _cpu(taco, glow, precision="fp16")
     with pytest.raises(ValueError, match="fp64"):
         _cpu(taco, glow, precision="fp64")
+    with pytest.raises(ValueError, match="'int8'.*CPU-only"):
+        autocast_dtype("int8", torch.device("cuda"))
     with pytest.raises(ValueError, match="needs a WaveGlow"):
         _cpu(taco)
     with pytest.raises(ValueError, match="wavenet"):
