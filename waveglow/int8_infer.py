@@ -29,9 +29,12 @@ once per process (about 30-60 s on two cores; Inductor's on-disk cache makes
 later processes faster). Without a working C++ toolchain the compile fails:
 the form warns and runs the same graph eagerly, which is slower than bf16.
 
-Error: about 10 dB lower SNR against fp32 than bf16 (see the README's
-Performance section and ``benchmarks/waveglow_bench.py``); the tests hold it
-to :data:`INT8_REL_TOL`.
+Speed and error (hub-size random weights, 256 WN channels, 2 Zen 5 cores):
+0.77 s of compute per second of audio against 1.29 for bf16 with the folded
+upsampler and 2.97 for the faithful fp32 path; 48.8 dB SNR against fp32
+(bf16: 54.2 dB). See the README's Performance section and
+``benchmarks/waveglow_bench.py``; the tests hold the error to
+:data:`INT8_REL_TOL`.
 """
 from __future__ import annotations
 
