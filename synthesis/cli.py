@@ -182,6 +182,8 @@ def _run(args: argparse.Namespace, stdin: TextIO) -> int:
                         precision=args.precision, progress=False if args.quiet else None,
                         end_punctuation=models.end_punctuation,
                         **({} if args.denoise is None else {"denoiser_strength": args.denoise}))
+    if args.precision == "int8" and not griffin:
+        _info(args, "precision int8: folding and compiling WaveGlow first (once per process, about a minute)")
     result = synth.synthesize(texts, seed=args.seed, batch_size=args.batch_size,
                               max_decoder_steps=args.max_decoder_steps,
                               **({} if args.sigma is None else {"sigma": args.sigma}))

@@ -46,6 +46,20 @@ def test_text_to_wav_length_and_samples_match_manual_chain(cli, tmp_path, model_
     assert np.abs(data.astype(np.float64) - expected).max() <= 1
 
 
+def test_int8_says_it_prepares_waveglow_and_matches_the_int8_chain(cli, tmp_path, model_args, tiny_models):
+    out = tmp_path / "int8.wav"
+    status, _, stderr = cli(["Hello world.", "-o", str(out), "--seed", "4", "--precision", "int8"] + model_args)
+    assert status == 0, stderr
+    assert "compiling WaveGlow" in stderr
+    taco, glow = tiny_models
+    ids = torch.tensor([text_to_sequence("Hello world.", ["english_cleaners"])])
+    torch.manual_seed(4)
+    mel, lengths, _ = taco.infer(ids, torch.tensor([ids.shape[1]]), precision="int8")
+    audio = glow.infer(mel, sigma=0.6, compute_dtype=torch.int8)[0, :int(lengths[0]) * HOP].numpy()
+    expected = np.clip(np.round(audio * 32768), -32768, 32767)
+    assert np.abs(_wav(out).astype(np.float64) - expected).max() <= 1
+
+
 def test_input_file_one_wav_per_line_and_seed_reproducible(cli, tmp_path, model_args):
     phrases = tmp_path / "phrases.txt"
     phrases.write_text("First phrase.\n\nSecond phrase.\nThird.\n", encoding="utf-8")  # each fits one piece
