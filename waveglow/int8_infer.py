@@ -49,8 +49,9 @@ from torch import nn
 from .flow_plan import FlowPlan, fold_wn, parameter_key
 from .phase_condition import fold_upsampler_time_major, phase_geometry, stack_frames
 
-#: Relative L2 error of the int8 path against fp32 that the tests allow.
-INT8_REL_TOL = 0.1
+#: Relative L2 error of the int8 path against fp32 that the tests allow (hub-size random weights measured
+#: 3.6e-3 with 256 WN channels, 5.6e-3 with 512; tiny test models about 7e-4).
+INT8_REL_TOL = 0.01
 
 #: Largest magnitude of a symmetric int8 code.
 _QMAX = 127.0

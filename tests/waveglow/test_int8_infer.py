@@ -2,6 +2,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from torch._dynamo.utils import counters
 
 from tests.waveglow.tiny import randomize, tiny_config
 from waveglow import WaveGlow
@@ -82,15 +83,18 @@ def test_int8_batch_equals_each_item_alone():
         torch.testing.assert_close(batch[b:b + 1], form.infer(mel[b:b + 1], 0.7, z[b:b + 1]), atol=1e-6, rtol=0)
 
 
-def test_compiled_int8_equals_eager_for_several_lengths():
+def test_compiled_int8_equals_eager_for_several_lengths_from_one_graph():
     model = _model()
     compiled, eager = Int8WaveGlow(model), Int8WaveGlow(model, compile=False)
-    for frames in (FRAMES, FRAMES + 3):
+    torch._dynamo.reset()
+    counters.clear()
+    for frames in (FRAMES, FRAMES + 3, FRAMES + 7):
         mel = torch.randn(1, 8, frames)
         z = torch.randn(1, 8, frames * 32)
         with torch.inference_mode():
             torch.testing.assert_close(compiled.infer(mel, 0.6, z), eager.infer(mel, 0.6, z), atol=1e-4, rtol=1e-4)
     assert compiled._compiled  # no fallback to eager happened
+    assert counters["stats"]["unique_graphs"] == 1  # every length and flow ran the same compiled graph
 
 
 def test_infer_with_int8_uses_a_cached_form_rebuilt_after_a_weight_change():
