@@ -145,3 +145,16 @@ def test_a_failed_compile_warns_and_runs_eagerly(monkeypatch):
     with pytest.warns(RuntimeWarning, match=r"no C\+\+ compiler.*slower than compute_dtype=torch.bfloat16"):
         got = form.infer(mel, 0.6, z)
     torch.testing.assert_close(got, Int8WaveGlow(model, compile=False).infer(mel, 0.6, z))
+
+
+def test_int8_error_on_a_hub_size_model_is_within_the_documented_bound():
+    from waveglow import WaveGlowConfig, WNConfig
+
+    torch.manual_seed(0)
+    model = randomize(WaveGlow(WaveGlowConfig(WN_config=WNConfig(n_channels=256))))
+    mel = torch.randn(1, 80, 8)
+    z = torch.randn(1, 8, 8 * 32)
+    with torch.backends.mkldnn.flags(enabled=True):
+        reference = model.infer(mel, 0.6, z)
+        error = _relative_error(Int8WaveGlow(model, compile=False).infer(mel, 0.6, z), reference)
+    assert 1e-4 < error < INT8_REL_TOL
