@@ -29,7 +29,7 @@ once per process (about 30-60 s on two cores; Inductor's on-disk cache makes
 later processes faster). Without a working C++ toolchain the compile fails:
 the form warns and runs the same graph eagerly, which is slower than bf16.
 
-Memory: about 0.55 GB of int8 weights for the 256-channel hub model (1.1 GB
+Memory: about 0.55 GB of int8 weights for the 256-channel hub model (1.2 GB
 for 512 channels), almost all of it the folded conditioning (32 phase
 matrices per layer).
 
