@@ -158,3 +158,10 @@ def test_int8_error_on_a_hub_size_model_is_within_the_documented_bound():
         reference = model.infer(mel, 0.6, z)
         error = _relative_error(Int8WaveGlow(model, compile=False).infer(mel, 0.6, z), reference)
     assert 1e-4 < error < INT8_REL_TOL
+
+
+def test_a_nan_in_the_mel_reaches_the_audio_instead_of_being_quantized_away():
+    model = _model()
+    mel = torch.randn(1, 8, FRAMES)
+    mel[0, 3, 2] = float("nan")  # int8 has no NaN: it must survive through the scales
+    assert torch.isnan(Int8WaveGlow(model, compile=False).infer(mel, 0.6)).any()
