@@ -105,6 +105,7 @@ class Int8Flow:
     res_scales: List[torch.Tensor]
     res_biases: List[torch.Tensor]     # fp32
     inverse_weight: torch.Tensor       # (c, c) fp32
+    dilations: Tuple[int, ...]
     n_half: int
     swapped: bool
     early: bool
@@ -143,11 +144,13 @@ def _int8_flow(plan: FlowPlan, n_half: int, h_max: int, upsample: nn.ConvTranspo
     start = _pad_columns(plan.start_weight.float()[:, :, 0], h_max).t().contiguous()
     return Int8Flow(start_weight=start, start_bias=plan.start_bias.float(), in_weights=in_w, in_scales=in_s,
                     phase_weights=ph_w, phase_scales=ph_s, biases=biases, res_weights=res_w, res_scales=res_s,
-                    res_biases=res_b, inverse_weight=plan.inverse_weight.float(), n_half=n_half,
+                    res_biases=res_b, inverse_weight=plan.inverse_weight.float(), dilations=tuple(plan.dilations),
+                    n_half=n_half,
                     swapped=plan.swapped, early=plan.early)
 
 
 def coupling_int8(kept: torch.Tensor, frames: torch.Tensor, frame_scales: torch.Tensor, kernel_size: int,
+                  dilations: Tuple[int, ...],
                   start_weight: torch.Tensor, start_bias: torch.Tensor, in_weights: List[torch.Tensor],
                   in_scales: List[torch.Tensor], phase_weights: List[torch.Tensor],
                   phase_scales: List[torch.Tensor], biases: List[torch.Tensor], res_weights: List[torch.Tensor],
@@ -155,15 +158,15 @@ def coupling_int8(kept: torch.Tensor, frames: torch.Tensor, frame_scales: torch.
     """One WN, time-major: ``kept`` ``(T, h_max)`` fp32 -> skip sum ``(T, 2 h_max)`` fp32 (``[b, log_s]``).
 
     ``frames`` ``(T_mel, M * n_mel)`` int8 with ``frame_scales`` ``(T_mel, 1)``
-    are the quantized stacked mel frames (``T = P * T_mel``). Layer ``i``
-    has dilation ``2 ** i``. This is the function ``torch.compile`` compiles.
+    are the quantized stacked mel frames (``T = P * T_mel``); layer ``i``
+    has dilation ``dilations[i]``. This is the function ``torch.compile`` compiles.
     """
     length, width, n_frames = kept.size(0), start_weight.size(1), frames.size(0)
     x = torch.addmm(start_bias, kept, start_weight)
     out: Optional[torch.Tensor] = None
     last = len(in_weights) - 1
     for i in range(len(in_weights)):
-        taps_q, taps_s = quantize_taps(x, kernel_size, 2 ** i)
+        taps_q, taps_s = quantize_taps(x, kernel_size, dilations[i])
         # (T_mel, P, 2C) views: one index per axis, which keeps Inductor's loads vectorized with a dynamic T
         cond = torch._int_mm(frames, phase_weights[i]).view(n_frames, -1, 2 * width)
         product = torch._int_mm(taps_q, in_weights[i]).view(n_frames, -1, 2 * width)
@@ -226,7 +229,7 @@ class Int8WaveGlow:
 
     def _run_coupling(self, flow: Int8Flow, kept: torch.Tensor, frames: torch.Tensor,
                       frame_scales: torch.Tensor) -> torch.Tensor:
-        args = (F.pad(kept, (0, self.h_max - kept.size(1))), frames, frame_scales, self.kernel_size,
+        args = (F.pad(kept, (0, self.h_max - kept.size(1))), frames, frame_scales, self.kernel_size, flow.dilations,
                 flow.start_weight, flow.start_bias, flow.in_weights, flow.in_scales, flow.phase_weights,
                 flow.phase_scales, flow.biases, flow.res_weights, flow.res_scales, flow.res_biases)
         if self._compiled:
