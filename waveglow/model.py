@@ -132,6 +132,14 @@ class WaveGlow(nn.Module):
             raise ValueError(f"z must have shape (B, n_group, T_mel * 256 // n_group) = {expected}, "
                              f"got {tuple(z.shape)}")
 
+    def _check_mel(self, mel: torch.Tensor) -> None:
+        n_mel = self.upsample.in_channels
+        if not torch.is_tensor(mel) or mel.dim() != 3 or mel.size(1) != n_mel or mel.size(2) == 0:
+            shape = tuple(mel.shape) if torch.is_tensor(mel) else type(mel).__name__
+            raise ValueError(f"mel must be (B, {n_mel}, T_mel) with at least one frame, got {shape}")
+        if not mel.is_floating_point():
+            raise TypeError(f"mel must be a floating-point tensor, got {mel.dtype}")
+
     def squeezed_condition(self, mel: torch.Tensor) -> torch.Tensor:
         """Mel ``(B, n_mel, T_mel)`` -> upsampled, cropped to ``T_mel * 256`` samples, squeezed:
         ``(B, n_mel * n_group, T_mel * 256 // n_group)``."""
@@ -172,6 +180,7 @@ class WaveGlow(nn.Module):
                 on 2 CPU cores, repaid after about 10 s of audio; ``False`` does not; ``None``
                 (default) reuses a folded form built by an earlier ``True`` call.
         """
+        self._check_mel(mel)
         if method == "fast":
             with torch.inference_mode():
                 audio = prepared_form(self, compute_dtype, fold_upsampler).infer(mel, sigma, z)

@@ -160,3 +160,13 @@ def test_remove_weightnorm_accepts_nvidia_call_style_and_refuses_another_model()
     assert model.remove_weightnorm(model) is model
     with pytest.raises(ValueError, match="pass the model itself"):
         other.remove_weightnorm(model)
+
+
+@pytest.mark.parametrize("kwargs", [{"method": "faithful"}, {}, {"compute_dtype": torch.int8}])
+def test_infer_rejects_a_mel_it_cannot_vocode(tiny_model, kwargs):
+    n_mel = tiny_model.config.n_mel_channels
+    for bad in (torch.zeros(1, n_mel, 0), torch.zeros(1, n_mel + 1, 4), torch.zeros(n_mel, 4)):
+        with pytest.raises(ValueError, match=rf"mel must be \(B, {n_mel}, T_mel\) with at least one frame"):
+            tiny_model.infer(bad, 0.6, **kwargs)
+    with pytest.raises(TypeError, match="floating-point"):
+        tiny_model.infer(torch.zeros(1, n_mel, 4, dtype=torch.long), 0.6, **kwargs)
