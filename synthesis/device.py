@@ -37,7 +37,8 @@ def autocast_dtype(precision: str, device: torch.device) -> Optional[torch.dtype
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if precision == "int8" and device.type != "cpu":
-        raise ValueError("precision 'int8' (int8 decoder and WaveGlow products) is CPU-only; use 'fp16' on CUDA")
+        raise ValueError("precision 'int8' (int8 decoder and WaveGlow products) is CPU-only: choose device 'cpu', "
+                         "or 'fp16' on CUDA")
     if precision in ("fp32", "fp32_exact", "int8"):
         return None
     if precision == "fp16":

@@ -121,10 +121,10 @@ class Synthesizer:
         with autocast(self.device, self.amp_dtype), warnings.catch_warnings():
             # reached limits are reported below, once, naming the sentences
             warnings.filterwarnings("ignore", message=".*max_decoder_steps.*")
-            exact = {"precision": self.precision} if self.precision in ("fp32_exact", "int8") else {}
+            decoder_precision = {"precision": self.precision} if self.precision in ("fp32_exact", "int8") else {}
             mel, mel_lengths, alignments, reached = self.tacotron2.infer(
                 padded.to(self.device), lengths.to(self.device),
-                max_decoder_steps=max_decoder_steps, return_reached_limit=True, **exact)
+                max_decoder_steps=max_decoder_steps, return_reached_limit=True, **decoder_precision)
         return mel.float(), mel_lengths.long().cpu(), alignments.float(), reached.bool().cpu()
 
     def _vocode(self, mel: torch.Tensor, mel_lengths: torch.Tensor, sigma: float, denoise: float,
