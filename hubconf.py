@@ -51,7 +51,7 @@ def _split_kwargs(kwargs: Dict[str, Any], config_fields: Sequence[str], entry_po
 
 def _pretrained(model: str, options: Dict[str, Any]) -> torch.nn.Module:
     from checkpoints.registry import hub_file_name
-    from synthesis.models import load_pretrained
+    from tacotron2_waveglow.bundles import load_pretrained
 
     return load_pretrained(hub_file_name(model, options.get("model_math", "fp32")),
                            force_download=bool(options.get("force_reload", False)),

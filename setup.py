@@ -11,9 +11,11 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.9",
-    packages=["tacotron2", "waveglow", "text", "audio", "checkpoints", "voice", "training", "training.data",
-              "training.models", "synthesis"],
-    package_data={"voice": ["builtin/*.pt"]},
+    # the five packages of the design, and everything else under one distinctive name
+    packages=["tacotron2", "waveglow", "text", "audio", "checkpoints", "tacotron2_waveglow",
+              "tacotron2_waveglow.synthesis", "tacotron2_waveglow.training", "tacotron2_waveglow.training.data",
+              "tacotron2_waveglow.training.models"],
+    package_data={"tacotron2_waveglow": ["data/*.pt"]},
     install_requires=[
         "torch>=2.0",
         "numpy",
@@ -32,9 +34,9 @@ setup(
     },
     entry_points={
         "console_scripts": [
-            "tacotron2-train=training.cli:tacotron2_main",
-            "waveglow-train=training.cli:waveglow_main",
-            "tacotron2-tts=synthesis.cli:main",
+            "tacotron2-train=tacotron2_waveglow.training.cli:tacotron2_main",
+            "waveglow-train=tacotron2_waveglow.training.cli:waveglow_main",
+            "tacotron2-tts=tacotron2_waveglow.synthesis.cli:main",
         ],
     },
 )

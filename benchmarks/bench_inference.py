@@ -117,8 +117,8 @@ def end_to_end_rows(taco_rows: Sequence[dict], glow_rows: Sequence[dict], n_step
 def streaming_row(channels: int, n_steps: int, threads: int) -> Optional[dict]:
     """Time to first audio of :data:`STREAM_TEXT` through ``synthesis.streaming``, and to the whole text."""
     try:
-        from synthesis import Synthesizer
-        from synthesis.streaming import stream_speech
+        from tacotron2_waveglow.synthesis import Synthesizer
+        from tacotron2_waveglow.synthesis.streaming import stream_speech
     except ImportError:
         warnings.warn("synthesis.streaming is not available: no time-to-first-audio measurement", UserWarning)
         return None

@@ -17,8 +17,8 @@ from typing import Dict, List
 
 import torch
 
-from training.amp import autocast_dtype, make_grad_scaler, to_float32
-from training.models import get_recipe
+from tacotron2_waveglow.training.amp import autocast_dtype, make_grad_scaler, to_float32
+from tacotron2_waveglow.training.models import get_recipe
 
 
 def synthetic_batch(model_name: str, config, batch_size: int, text_len: int, frames: int, segment: int):

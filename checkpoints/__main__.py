@@ -91,14 +91,13 @@ def _convert(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from .download import cached_path
-    from .registry import PRETRAINED_FILES, PRETRAINED_VOICES
+    from .registry import PRETRAINED_FILES
 
     for entry in PRETRAINED_FILES.values():
         state = "cached" if cached_path(entry).is_file() else "not downloaded"
         print(f"{entry.name:26} {entry.model:9} {entry.layout:11} {state:15} {entry.description}")
         print(f"{'':26} {entry.url}  ({entry.checks})")
-    for voice, (taco, glow) in PRETRAINED_VOICES.items():
-        print(f"voice {voice}: {taco} + {glow}")
+    print("named voices (these files paired, and the built-in voice): tacotron2-tts --list-voices")
     return 0
 
 

@@ -23,7 +23,7 @@ place it in the cache.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional
 
 #: Original NVIDIA/waveglow hyperparameters of the published 256-channel models (no config in the file).
 WAVEGLOW_256_CONFIG: Mapping[str, Any] = {
@@ -121,23 +121,6 @@ PRETRAINED_FILES: Dict[str, PretrainedFile] = {f.name: f for f in (
         description="the 'published model' of the NVIDIA/waveglow README (256 channels, LJ Speech)"),
 )}
 
-#: Voices for ``--pretrained``: name -> (Tacotron 2 file, WaveGlow file).
-PRETRAINED_VOICES: Dict[str, Tuple[str, str]] = {
-    "ljspeech": ("tacotron2-dle-fp32", "waveglow-dle-fp32"),
-    "ljspeech-fp16": ("tacotron2-dle-fp16", "waveglow-dle-fp16"),
-    "ljspeech-nvidia": ("tacotron2-nvidia", "waveglow-nvidia-universe"),
-}
-
-DEFAULT_VOICE = "ljspeech"
-
-#: The voice shipped inside the package (``voice/builtin/voice_tacotron2.pt``): a small
-#: Tacotron 2 trained with this library on espeak-ng speech, vocoded by Griffin-Lim.
-#: Nothing to download; ``tacotron2-tts`` uses it when no weights are named and
-#: :data:`DEFAULT_VOICE`'s files are not in the download cache.
-BUILTIN_VOICE = "builtin"
-BUILTIN_VOICE_DESCRIPTION = ("built-in voice (small Tacotron 2 trained on espeak-ng speech, shipped in the package, "
-                             "no download)")
-
 
 def get_pretrained_file(name: str) -> PretrainedFile:
     """The registry entry called ``name``; ``ValueError`` listing the known names otherwise."""
@@ -147,14 +130,6 @@ def get_pretrained_file(name: str) -> PretrainedFile:
         raise ValueError(f"unknown pretrained file {name!r}; known: {', '.join(sorted(PRETRAINED_FILES))}") from None
 
 
-def get_voice(name: str) -> Tuple[PretrainedFile, PretrainedFile]:
-    """``(tacotron2_file, waveglow_file)`` of voice ``name``; ``ValueError`` listing the known voices otherwise."""
-    if name in PRETRAINED_VOICES:
-        taco, glow = PRETRAINED_VOICES[name]
-        return PRETRAINED_FILES[taco], PRETRAINED_FILES[glow]
-    raise ValueError(f"unknown pretrained voice {name!r}; known: {', '.join(sorted(PRETRAINED_VOICES))}")
-
-
 def hub_file_name(model: str, model_math: str = "fp32") -> str:
     """Registry name of the file DLE's ``nvidia_<model>(model_math=...)`` downloads."""
     if model_math not in ("fp32", "fp16"):
@@ -162,6 +137,4 @@ def hub_file_name(model: str, model_math: str = "fp32") -> str:
     return f"{model}-dle-{model_math}"
 
 
-__all__ = ["PretrainedFile", "PRETRAINED_FILES", "PRETRAINED_VOICES", "DEFAULT_VOICE", "BUILTIN_VOICE",
-           "BUILTIN_VOICE_DESCRIPTION", "WAVEGLOW_256_CONFIG",
-           "get_pretrained_file", "get_voice", "hub_file_name"]
+__all__ = ["PretrainedFile", "PRETRAINED_FILES", "WAVEGLOW_256_CONFIG", "get_pretrained_file", "hub_file_name"]

@@ -5,8 +5,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from checkpoints.registry import (PRETRAINED_FILES, PRETRAINED_VOICES, DEFAULT_VOICE, PretrainedFile,
-                                  get_pretrained_file, get_voice, hub_file_name)
+from checkpoints.registry import PRETRAINED_FILES, PretrainedFile, get_pretrained_file, hub_file_name
 
 
 @pytest.mark.parametrize("name", sorted(PRETRAINED_FILES))
@@ -37,19 +36,7 @@ def test_dle_hub_files_match_nvidia_entry_points():
             assert entry.filename == f"nvidia_{model}pyt_{math}_20190427"
 
 
-@pytest.mark.parametrize("voice", sorted(PRETRAINED_VOICES))
-def test_voices_pair_a_tacotron2_with_a_waveglow(voice):
-    taco, glow = get_voice(voice)
-    assert (taco.model, glow.model) == ("tacotron2", "waveglow")
-
-
-def test_default_voice_exists():
-    assert DEFAULT_VOICE in PRETRAINED_VOICES
-
-
 def test_unknown_names_list_the_known_ones():
-    with pytest.raises(ValueError, match="ljspeech"):
-        get_voice("nope")
     with pytest.raises(ValueError, match="tacotron2-dle-fp32"):
         get_pretrained_file("nope")
     with pytest.raises(ValueError, match="fp64"):

@@ -1,0 +1,1 @@
+"""Recipes that build things the library ships (not installed; run from a checkout)."""

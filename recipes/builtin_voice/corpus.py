@@ -1,0 +1,206 @@
+"""Build the built-in voice's single-speaker corpus with espeak-ng.
+
+``python -m recipes.builtin_voice.corpus --out DIR --n-sentences 3000 --seed 0`` writes::
+
+    DIR/wavs/00001.wav ...     22050 Hz mono 16-bit, one per sentence
+    DIR/filelist_train.txt     NVIDIA filelist lines ``wavs/00001.wav|raw text``
+    DIR/filelist_val.txt
+    DIR/corpus.json            settings, espeak-ng version and command line, counts
+
+The filelists hold the raw sentence (with digits, ``$``, ``Mr.``); espeak-ng is
+given its ``english_cleaners`` form, so the audio says exactly the words the
+model's text front end produces (``1972`` -> "nineteen seventy-two" as NVIDIA's
+number expansion reads it, not as espeak-ng would).
+
+A run is resumable: finished WAVs are kept (every WAV is written atomically),
+and the sentences for a seed do not depend on ``--n-sentences``, so a corpus can
+also be grown. A folder built with another seed, voice or generator version is
+refused rather than mixed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import sys
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import soundfile
+from tqdm import tqdm
+
+from text.cleaners import english_cleaners
+from recipes.builtin_voice.espeak import (TMP_SUFFIX, espeak_command, espeak_version, find_espeak, is_complete_wav,
+                          synthesize)
+from recipes.builtin_voice.files import atomic_write_text, write_filelist
+from recipes.builtin_voice.sentences import GENERATOR_VERSION, generate_sentences
+
+logger = logging.getLogger(__name__)
+
+PathLike = Union[str, "os.PathLike[str]"]
+SAMPLING_RATE = 22050
+MANIFEST_NAME = "corpus.json"
+TRAIN_FILELIST = "filelist_train.txt"
+VAL_FILELIST = "filelist_val.txt"
+_IDENTITY_KEYS = ("seed", "voice", "generator_version", "sampling_rate")
+
+
+@dataclass(frozen=True)
+class CorpusSettings:
+    """What defines a corpus; two builds with equal settings give the same files."""
+
+    n_sentences: int = 3000
+    seed: int = 0
+    voice: str = "en-us"
+    val_fraction: float = 0.05
+    sampling_rate: int = SAMPLING_RATE
+    generator_version: int = GENERATOR_VERSION
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.n_sentences, int) or self.n_sentences < 2:
+            raise ValueError(f"n_sentences must be an int >= 2 (train and validation), got {self.n_sentences!r}")
+        if not 0.0 < self.val_fraction < 1.0:
+            raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction!r}")
+        if not self.voice or any(c.isspace() for c in self.voice):
+            raise ValueError(f"voice must be an espeak-ng voice name such as 'en-us', got {self.voice!r}")
+
+
+def wav_name(index: int) -> str:
+    """Filelist path of sentence ``index`` (0-based), relative to the corpus root."""
+    return f"wavs/{index + 1:05d}.wav"
+
+
+def split_indices(n_items: int, val_fraction: float, seed: int) -> Tuple[List[int], List[int]]:
+    """Sorted ``(train, val)`` indices; at least one of each, val about ``val_fraction``."""
+    n_val = min(max(1, round(n_items * val_fraction)), n_items - 1)
+    order = list(range(n_items))
+    random.Random(f"split-{seed}").shuffle(order)
+    return sorted(order[n_val:]), sorted(order[:n_val])
+
+
+def _check_existing(out_dir: Path, settings: CorpusSettings) -> None:
+    manifest = out_dir / MANIFEST_NAME
+    if not manifest.exists():
+        return
+    old = json.loads(manifest.read_text(encoding="utf-8")).get("settings", {})
+    changed = {k: (old.get(k), getattr(settings, k)) for k in _IDENTITY_KEYS if old.get(k) != getattr(settings, k)}
+    if changed:
+        listed = ", ".join(f"{k}: {a!r} there, {b!r} now" for k, (a, b) in changed.items())
+        raise ValueError(f"{out_dir} already holds a corpus built differently ({listed}); "
+                         "use another --out folder or delete that one")
+
+
+def _remove_partials(wav_dir: Path) -> None:
+    for leftover in wav_dir.glob("*" + TMP_SUFFIX):
+        leftover.unlink()
+
+
+def _synthesize_missing(out_dir: Path, spoken: Sequence[str], settings: CorpusSettings,
+                        executable: str, workers: int, progress: bool) -> int:
+    """Synthesize every sentence whose WAV is not complete; returns how many were made."""
+    todo = [i for i in range(len(spoken))
+            if not is_complete_wav(out_dir / wav_name(i), settings.sampling_rate)]
+    if not todo:
+        return 0
+    # Each job waits on an espeak-ng child process, so threads run the children in parallel.
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(synthesize, spoken[i], out_dir / wav_name(i), settings.voice,
+                               executable, settings.sampling_rate) for i in todo]
+        for future in tqdm(as_completed(futures), total=len(futures), disable=not progress,
+                           desc="espeak-ng", unit="wav"):
+            future.result()
+    return len(todo)
+
+
+def _manifest(out_dir: Path, settings: CorpusSettings, executable: str,
+              n_train: int, n_val: int) -> Dict[str, Any]:
+    frames = sum(soundfile.info(os.fspath(out_dir / wav_name(i))).frames for i in range(settings.n_sentences))
+    return {
+        "settings": asdict(settings),
+        "espeak": {
+            "version": espeak_version(executable),
+            "command": espeak_command(executable, settings.voice, "OUT.wav"),
+            "input": "english_cleaners(text) on standard input",
+        },
+        "files": {"train": TRAIN_FILELIST, "val": VAL_FILELIST, "wavs": "wavs/"},
+        "n_train": n_train,
+        "n_val": n_val,
+        "total_seconds": round(frames / settings.sampling_rate, 3),
+    }
+
+
+def build_corpus(out_dir: PathLike, settings: CorpusSettings = CorpusSettings(), *,
+                 workers: int = 2, executable: Optional[PathLike] = None,
+                 progress: bool = True) -> Dict[str, Any]:
+    """Synthesize the corpus into ``out_dir`` (see the module docstring); returns the manifest.
+
+    Args:
+        out_dir: corpus root; created if missing. Existing complete WAVs are kept.
+        settings: sentence count, seed, espeak-ng voice, validation share.
+        workers: espeak-ng processes run at once (>= 1).
+        executable: espeak-ng program (name or path); default ``espeak-ng`` on PATH.
+        progress: show a tqdm bar.
+
+    Raises:
+        EspeakNotFoundError: espeak-ng is not installed (the message says how to install it).
+        ValueError: bad ``workers``, or ``out_dir`` holds a corpus with other settings.
+        RuntimeError: espeak-ng failed on a sentence.
+    """
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive int, got {workers!r}")
+    program = find_espeak(executable)
+    root = Path(out_dir)
+    _check_existing(root, settings)
+    (root / "wavs").mkdir(parents=True, exist_ok=True)
+    _remove_partials(root / "wavs")
+    sentences = generate_sentences(settings.n_sentences, settings.seed)
+    spoken = [english_cleaners(sentence) for sentence in sentences]
+    made = _synthesize_missing(root, spoken, settings, program, workers, progress)
+    logger.info("synthesized %d of %d sentences into %s", made, len(sentences), root)
+    train, val = split_indices(len(sentences), settings.val_fraction, settings.seed)
+    write_filelist(root / TRAIN_FILELIST, [(wav_name(i), sentences[i]) for i in train])
+    write_filelist(root / VAL_FILELIST, [(wav_name(i), sentences[i]) for i in val])
+    manifest = _manifest(root, settings, program, len(train), len(val))
+    atomic_write_text(root / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Arguments of ``python -m recipes.builtin_voice.corpus``."""
+    parser = argparse.ArgumentParser(prog="python -m recipes.builtin_voice.corpus",
+                                     description="Synthesize the built-in voice's corpus with espeak-ng.")
+    defaults = CorpusSettings()
+    parser.add_argument("--out", required=True, help="corpus folder (created; resumable)")
+    parser.add_argument("--n-sentences", type=int, default=defaults.n_sentences)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--voice", default=defaults.voice, help="espeak-ng voice, e.g. en-us")
+    parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction)
+    parser.add_argument("--workers", type=int, default=2, help="espeak-ng processes at once")
+    parser.add_argument("--espeak", default=None, help="espeak-ng program (default: espeak-ng on PATH)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Command-line entry point; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        settings = CorpusSettings(n_sentences=args.n_sentences, seed=args.seed, voice=args.voice,
+                                  val_fraction=args.val_fraction)
+        manifest = build_corpus(args.out, settings, workers=args.workers, executable=args.espeak,
+                                progress=not args.no_progress)
+    except (ValueError, RuntimeError) as error:  # EspeakNotFoundError is a RuntimeError
+        logger.error("error: %s", error)
+        return 2
+    logger.info("%d train + %d val utterances, %.1f s of audio in %s",
+                manifest["n_train"], manifest["n_val"], manifest["total_seconds"], args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

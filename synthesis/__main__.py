@@ -1,6 +1,0 @@
-"""``python -m synthesis`` runs the ``tacotron2-tts`` command line."""
-import sys
-
-from .cli import main
-
-sys.exit(main())

@@ -1,0 +1,58 @@
+"""The built-in voice shipped in the package: where its checkpoint is and how to read it.
+
+Building the voice (corpus, teacher, training recipe, report, export) lives in
+the repository's ``recipes/builtin_voice`` folder, which is not installed;
+using it needs only this checkpoint and the library.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, Mapping, Union
+
+import torch
+
+from checkpoints import load_tacotron2
+from tacotron2 import Tacotron2
+
+BUILTIN_DIR = Path(__file__).resolve().parent / "data"
+"""Folder of the package's data files."""
+BUILTIN_VOICE_NAME = "voice_tacotron2.pt"
+"""File name of the shipped Tacotron 2 checkpoint in :data:`BUILTIN_DIR`."""
+VOICE_KEY = "voice"
+"""Checkpoint entry with the voice's description (corpus, recipe, training steps)."""
+BUILTIN_END_PUNCTUATION = "."
+"""Mark added to text pieces that do not end a sentence: the built-in voice was trained only on
+sentences ending in ``. ! ?`` and does not stop without one (its bundle's text processor adds it)."""
+
+
+def builtin_voice_path() -> Path:
+    """Path of the shipped Tacotron 2 checkpoint (hub layout, fp16).
+
+    Raises:
+        FileNotFoundError: the package was installed without its data files.
+    """
+    path = BUILTIN_DIR / BUILTIN_VOICE_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"the built-in voice {path} is missing; reinstall the package with its "
+                                "package data (pip install .)")
+    return path
+
+
+def load_builtin_voice(map_location: Union[str, torch.device] = "cpu") -> Tacotron2:
+    """The built-in voice as a :class:`tacotron2.Tacotron2` in eval mode, fp32, on ``map_location``.
+
+    It speaks 22050 Hz, 80-bin NVIDIA mels (``audio.TacotronSTFT`` defaults),
+    so any mel vocoder for those works; Griffin-Lim needs no download.
+    """
+    return load_tacotron2(builtin_voice_path(), map_location=map_location)
+
+
+def builtin_voice_info() -> Dict[str, Any]:
+    """The ``voice`` entry of the shipped checkpoint (teacher, recipe, iterations), or ``{}``."""
+    checkpoint = torch.load(builtin_voice_path(), map_location="cpu", weights_only=True)
+    info = checkpoint.get(VOICE_KEY, {}) if isinstance(checkpoint, Mapping) else {}
+    return dict(info) if isinstance(info, Mapping) else {}
+
+
+__all__ = ["BUILTIN_DIR", "BUILTIN_VOICE_NAME", "BUILTIN_END_PUNCTUATION", "VOICE_KEY", "builtin_voice_path",
+           "load_builtin_voice", "builtin_voice_info"]

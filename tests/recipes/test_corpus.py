@@ -1,0 +1,130 @@
+"""Corpus builder: settings, split, filelists, and (with espeak-ng) an end-to-end build."""
+import json
+import os
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+import soundfile
+
+from text import text_to_sequence
+from recipes.builtin_voice.corpus import (CorpusSettings, build_corpus, main, split_indices, wav_name)
+from recipes.builtin_voice.espeak import EspeakNotFoundError, find_espeak, is_complete_wav, synthesize
+from recipes.builtin_voice.files import write_filelist
+
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
+                                  reason="espeak-ng not installed (apt-get install -y espeak-ng)")
+
+
+@pytest.mark.parametrize("n,fraction", [(2, 0.05), (10, 0.5), (100, 0.05), (3000, 0.05), (7, 0.9)])
+def test_split_covers_every_index_once(n, fraction):
+    train, val = split_indices(n, fraction, seed=0)
+    assert sorted(train + val) == list(range(n))
+    assert train and val
+    assert len(val) == min(max(1, round(n * fraction)), n - 1)
+    assert split_indices(n, fraction, seed=0) == (train, val)
+
+
+def test_split_depends_on_seed():
+    assert split_indices(100, 0.1, seed=0) != split_indices(100, 0.1, seed=1)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"n_sentences": 1}, "n_sentences"),
+    ({"val_fraction": 0.0}, "val_fraction"),
+    ({"val_fraction": 1.0}, "val_fraction"),
+    ({"voice": "en us"}, "voice"),
+])
+def test_settings_reject_bad_values(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        CorpusSettings(**kwargs)
+
+
+def test_filelist_format_and_refusal(tmp_path):
+    path = write_filelist(tmp_path / "list.txt", [("wavs/00001.wav", "Hi there, you."), ("wavs/00002.wav", "Go!")])
+    assert path.read_text(encoding="utf-8") == "wavs/00001.wav|Hi there, you.\nwavs/00002.wav|Go!\n"
+    with pytest.raises(ValueError, match="'\\|'"):
+        write_filelist(tmp_path / "bad.txt", [("wavs/1.wav", "a|b")])
+    assert not (tmp_path / "bad.txt").exists()
+
+
+def test_missing_espeak_is_a_clear_error(tmp_path):
+    with pytest.raises(EspeakNotFoundError, match="apt-get install -y espeak-ng"):
+        find_espeak(tmp_path / "no-such-espeak")
+    with pytest.raises(EspeakNotFoundError):
+        build_corpus(tmp_path / "c", CorpusSettings(n_sentences=2), executable=tmp_path / "no-such-espeak")
+    assert main(["--out", str(tmp_path / "c"), "--espeak", str(tmp_path / "nope")]) == 2
+
+
+def test_is_complete_wav(tmp_path):
+    soundfile.write(tmp_path / "ok.wav", np.zeros(10, np.int16), 22050, subtype="PCM_16")
+    soundfile.write(tmp_path / "rate.wav", np.zeros(10, np.int16), 16000, subtype="PCM_16")
+    soundfile.write(tmp_path / "float.wav", np.zeros(10, np.float32), 22050, subtype="FLOAT")
+    (tmp_path / "junk.wav").write_bytes(b"RIFF\x00\x00")
+    assert is_complete_wav(tmp_path / "ok.wav")
+    for name in ("rate.wav", "float.wav", "junk.wav", "missing.wav"):
+        assert not is_complete_wav(tmp_path / name)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    manifest = build_corpus(root, CorpusSettings(n_sentences=6, seed=5, val_fraction=0.2), workers=2,
+                            progress=False)
+    return root, manifest
+
+
+def read_filelist(path):
+    return [line.split("|", 1) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@needs_espeak
+def test_corpus_files_and_manifest(corpus):
+    root, manifest = corpus
+    train, val = read_filelist(root / "filelist_train.txt"), read_filelist(root / "filelist_val.txt")
+    assert (len(train), len(val)) == (5, 1) == (manifest["n_train"], manifest["n_val"])
+    assert sorted(wav for wav, _ in train + val) == [wav_name(i) for i in range(6)]
+    total = 0
+    for wav, text in train + val:
+        info = soundfile.info(root / wav)
+        assert (info.samplerate, info.channels, info.subtype) == (22050, 1, "PCM_16")
+        assert info.frames > 22050 // 2  # at least half a second for 3+ words
+        total += info.frames
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            text_to_sequence(text, ["english_cleaners"])
+    on_disk = json.loads((root / "corpus.json").read_text())
+    assert on_disk == manifest
+    assert on_disk["espeak"]["version"].startswith("eSpeak NG")
+    assert on_disk["espeak"]["command"][1:3] == ["-v", "en-us"]
+    assert on_disk["settings"]["seed"] == 5
+    assert on_disk["total_seconds"] == pytest.approx(total / 22050, abs=1e-3)
+
+
+@needs_espeak
+def test_corpus_resumes_and_refuses_other_settings(corpus, tmp_path):
+    root = tmp_path / "copy"
+    shutil.copytree(corpus[0], root)
+    stamps = {p.name: p.stat().st_mtime_ns for p in (root / "wavs").iterdir()}
+    removed = root / wav_name(2)
+    removed.unlink()
+    (root / "wavs" / "00004.partial.wav").write_bytes(b"half a file")
+    settings = CorpusSettings(n_sentences=6, seed=5, val_fraction=0.2)
+    assert build_corpus(root, settings, workers=1, progress=False) == corpus[1]
+    after = {p.name: p.stat().st_mtime_ns for p in (root / "wavs").iterdir()}
+    assert sorted(after) == sorted(stamps)
+    assert all(after[name] == stamps[name] for name in stamps if name != removed.name)
+    assert is_complete_wav(removed)
+    with pytest.raises(ValueError, match="seed: 5 there, 6 now"):
+        build_corpus(root, CorpusSettings(n_sentences=6, seed=6), progress=False)
+
+
+@needs_espeak
+def test_synthesize_resamples_to_the_requested_rate(tmp_path):
+    native = synthesize("a short test sentence.", tmp_path / "a.wav", executable=find_espeak())
+    resampled = synthesize("a short test sentence.", tmp_path / "b.wav", executable=find_espeak(),
+                           sampling_rate=16000)
+    assert soundfile.info(tmp_path / "b.wav").samplerate == 16000
+    assert resampled == pytest.approx(native * 16000 / 22050, abs=2)
+    assert sorted(os.listdir(tmp_path)) == ["a.wav", "b.wav"]  # no temporary files left

@@ -1,0 +1,125 @@
+"""Exporting, the training recipe's commands and the report's inputs, on tiny models and folders."""
+import json
+
+import pytest
+import torch
+
+from checkpoints import load_tacotron2
+from tacotron2 import Tacotron2, Tacotron2Config
+from tacotron2_waveglow.training.cli import build_parser
+from recipes.builtin_voice.export import export_voice
+from recipes.builtin_voice.report import untrained_like, validation_pairs
+from recipes.builtin_voice.train_recipe import VOICE_MODEL_CONFIG, VoiceRecipe, main as recipe_main, training_arguments
+
+TINY = dict(n_mel_channels=8, symbols_embedding_dim=32, encoder_embedding_dim=32, attention_rnn_dim=48,
+            attention_dim=16, attention_location_n_filters=4, decoder_rnn_dim=40, prenet_dim=24,
+            postnet_embedding_dim=24, max_decoder_steps=40)
+
+
+@pytest.fixture
+def tiny_training_checkpoint(tmp_path):
+    torch.manual_seed(0)
+    model = Tacotron2(Tacotron2Config(**TINY))
+    path = tmp_path / "checkpoint_Tacotron2_3.pt"
+    torch.save({"state_dict": model.state_dict(), "config": model.config.to_dict(), "epoch": 3,
+                "iteration": 42, "optimizer": {"state": {}, "param_groups": []}}, path)
+    return model, path
+
+
+def test_export_is_fp16_hub_layout_with_info(tiny_training_checkpoint, tmp_path):
+    model, path = tiny_training_checkpoint
+    out = export_voice(path, tmp_path / "voice.pt", info={"iterations": 42}, max_decoder_steps=77)
+    saved = torch.load(out, map_location="cpu", weights_only=True)
+    assert set(saved) == {"state_dict", "config", "voice"}
+    assert saved["voice"] == {"iterations": 42}
+    assert saved["config"]["max_decoder_steps"] == 77
+    assert all(t.dtype == torch.float16 for t in saved["state_dict"].values() if t.is_floating_point())
+    loaded = load_tacotron2(out)
+    for key, value in model.state_dict().items():
+        if value.is_floating_point():
+            torch.testing.assert_close(loaded.state_dict()[key], value.half().float())
+
+
+def test_export_rejects_bad_step_limit(tiny_training_checkpoint, tmp_path):
+    with pytest.raises(ValueError, match="max_decoder_steps"):
+        export_voice(tiny_training_checkpoint[1], tmp_path / "v.pt", max_decoder_steps=0)
+
+
+@pytest.mark.parametrize("phase", [0, 1, 2, 3, 4, 5])
+def test_recipe_commands_parse_with_the_trainer(tmp_path, phase):
+    recipe = VoiceRecipe()
+    args = build_parser().parse_args(training_arguments(tmp_path / "data", tmp_path / "run", recipe, phase))
+    assert json.loads(args.config_overrides) == VOICE_MODEL_CONFIG
+    assert args.load_mel_from_disk and args.batch_size == 16
+    expected = recipe.phases[phase]
+    assert args.epochs == expected.end_epoch
+    assert args.guided_attention_weight == expected.guided_attention_weight
+    assert args.guided_attention_sigma == expected.guided_attention_sigma
+    assert args.gate_positive_weight == expected.gate_positive_weight
+    assert (args.length_buckets or 0) == expected.length_buckets
+    folders = ["plain", "ga10", "ga100", "ga100-gate10", "ga100-gate10-buckets16", "ga100-gate10-buckets16-sigma0.1"]
+    assert args.output == str(tmp_path / "run" / folders[phase])
+    if phase == 0:
+        assert args.resume is None
+    else:
+        assert args.resume == str(tmp_path / "run" / folders[phase - 1] / "checkpoint_latest.pt")
+
+
+def test_recipe_model_fits_ten_megabytes_in_fp16():
+    n_params = sum(p.numel() for p in Tacotron2(Tacotron2Config(**VOICE_MODEL_CONFIG)).parameters())
+    assert 2 * n_params <= 10 * 1024 * 1024
+
+
+def test_recipe_dry_run_prints_every_command(tmp_path, capsys):
+    assert recipe_main(["--corpus", str(tmp_path), "--out", str(tmp_path / "run"), "--epochs", "25", "--dry-run"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split()[2] for line in lines] == ["tacotron2_waveglow.training.preprocess"] + ["tacotron2_waveglow.training"] * 6
+    assert lines[-1].split("--epochs ")[1].split()[0] == "25"
+
+
+def test_recipe_refuses_epochs_before_the_last_phase(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        recipe_main(["--corpus", str(tmp_path), "--out", str(tmp_path / "run"), "--epochs", "15", "--dry-run"])
+    assert "--epochs must be above 15" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("phases", [(), ((0, 0.0, 1.0),), ((2, 0.0, 1.0), (2, 1.0, 1.0)), ((1, -1.0, 1.0),),
+                                    ((1, 1.0, 0.0),), ((1, 1.0, 1.0, -1),), ((1, 1.0, 1.0, 0, 0.0),)])
+def test_recipe_rejects_bad_phases(phases):
+    with pytest.raises(ValueError, match="phases|weights"):
+        VoiceRecipe(phases=phases)
+
+
+def test_validation_pairs_reads_the_first_rows(tmp_path):
+    (tmp_path / "filelist_val.txt").write_text("wavs/00003.wav|First one.\nwavs/00009.wav|Second, one?\n")
+    assert validation_pairs(tmp_path, 1) == [("First one.", tmp_path / "wavs/00003.wav")]
+    with pytest.raises(ValueError, match="fewer than n=3"):
+        validation_pairs(tmp_path, 3)
+
+
+def test_untrained_baseline_has_the_same_config_and_is_reproducible():
+    torch.manual_seed(123)
+    model = Tacotron2(Tacotron2Config(**TINY))
+    a, b = untrained_like(model), untrained_like(model)
+    assert a.config == model.config
+    for key, value in a.state_dict().items():
+        torch.testing.assert_close(value, b.state_dict()[key])
+    assert not torch.equal(a.embedding.weight, model.embedding.weight)
+
+
+def test_loss_log_parsing_places_validation_at_the_last_iteration(tmp_path):
+    from recipes.builtin_voice.loss_curve import read_training_log, save_loss_curve_png
+    first = tmp_path / "a.log"
+    first.write_text("x training INFO: iteration 10: train loss 2.5\n"
+                     "x training INFO: iteration 20: train loss 1.25\n"
+                     "x training INFO: epoch 0: train loss 1.9, 10.0 mel frames/s\n"
+                     "x training INFO: epoch 0: validation loss 1.5\n")
+    second = tmp_path / "b.log"
+    second.write_text("iteration 30: train loss 0.75\nepoch 1: validation loss 0.5\n")
+    history = read_training_log([first, second])
+    assert history.train == [(10, 2.5), (20, 1.25), (30, 0.75)]
+    assert history.val == [(20, 1.5), (30, 0.5)]
+    pytest.importorskip("matplotlib")
+    assert save_loss_curve_png(history, tmp_path / "loss.png", markers=[(20, "phase 2")]).stat().st_size > 0
+    with pytest.raises(ValueError, match="log-interval"):
+        save_loss_curve_png(read_training_log([]), tmp_path / "none.png")

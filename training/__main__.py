@@ -1,6 +1,0 @@
-"""``python -m training``: train Tacotron 2 or WaveGlow."""
-import sys
-
-from .cli import main
-
-sys.exit(main())
