@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping, Optional, Union
 
 import torch
 
-from .atomic import atomic_torch_save
+from audio.atomic import atomic_torch_save
 from .errors import CheckpointError
 from .read import PathOrDict, read_checkpoint
 from .save import hub_checkpoint

@@ -28,7 +28,7 @@ from typing import BinaryIO, Optional, Union
 import torch
 from tqdm import tqdm
 
-from .atomic import atomic_write
+from audio.atomic import atomic_write
 from .registry import PretrainedFile, get_pretrained_file
 
 CACHE_ENV_VAR = "TACOTRON2_CHECKPOINT_DIR"

@@ -7,7 +7,7 @@ from typing import Any, Mapping, Optional, Union
 
 import torch
 
-from .atomic import atomic_torch_save
+from audio.atomic import atomic_torch_save
 
 
 def hub_checkpoint(model: torch.nn.Module, dtype: Optional[torch.dtype] = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Tuple
 
-from checkpoints.atomic import PathLike, atomic_write_text
+from audio.atomic import PathLike, atomic_write_text
 
 __all__ = ["atomic_write_text", "write_filelist"]
 

@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 
 import torch
 
-from checkpoints.atomic import atomic_torch_save
+from audio.atomic import atomic_torch_save
 from checkpoints.read import read_checkpoint
 from checkpoints.save import hub_checkpoint
 from checkpoints.state_dict import load_state_dict_checked, strip_prefixes

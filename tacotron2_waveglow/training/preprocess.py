@@ -17,7 +17,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from tqdm.auto import tqdm
 
-from checkpoints.atomic import atomic_torch_save
+from audio.atomic import atomic_torch_save
 
 from .data.bad_rows import ON_BAD_ROWS, handle_bad_rows
 from .data.filelist import Utterance, read_utterances

@@ -5,7 +5,7 @@ import pickle
 import pytest
 import torch
 
-from checkpoints.atomic import atomic_torch_save
+from audio.atomic import atomic_torch_save
 from checkpoints.errors import CheckpointError, UnsafeCheckpointError
 from checkpoints.read import read_checkpoint
 from checkpoints.state_dict import compare_state_dict, load_state_dict_checked, strip_prefixes
@@ -142,7 +142,7 @@ def test_atomic_save_failure_keeps_old_file(tmp_path):
 
 
 def test_atomic_write_text_round_trips_unicode(tmp_path):
-    from checkpoints.atomic import atomic_write_text
+    from audio.atomic import atomic_write_text
 
     path = atomic_write_text(tmp_path / "a.txt", "naïve — ok\n")
     assert path.read_text(encoding="utf-8") == "naïve — ok\n"
