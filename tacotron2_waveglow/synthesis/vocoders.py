@@ -2,12 +2,31 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import TYPE_CHECKING, List, Optional, Sequence
 
 import torch
 
 if TYPE_CHECKING:
     from audio import TacotronSTFT
+
+
+#: Pieces with fewer mel frames than this (about 35 ms of audio) are vocoded but warned about.
+SHORT_PIECE_FRAMES = 4
+
+
+def warn_if_short(lengths: Sequence[int], hop_length: int) -> None:
+    """One ``UserWarning`` when some of ``lengths`` (mel frames per item) are 1 to ``SHORT_PIECE_FRAMES - 1``.
+
+    Such pieces are vocoded (padded and trimmed where needed), but a model
+    that stops after so few frames usually says nothing: it is untrained, or
+    the text is a single short word.
+    """
+    short = [int(n) for n in lengths if 0 < int(n) < SHORT_PIECE_FRAMES]
+    if short:
+        warnings.warn(f"{len(short)} piece(s) have only {', '.join(map(str, short))} mel frame(s) "
+                      f"({max(short) * hop_length} samples or fewer): the model stopped almost at once; "
+                      "check the checkpoint, or speak a longer phrase", UserWarning, stacklevel=3)
 
 
 class WaveGlowVocoder:
@@ -51,7 +70,12 @@ class WaveGlowVocoder:
 
     def __call__(self, mel: torch.Tensor, lengths: Sequence[int], *, sigma: float = 0.6,
                  denoise: float = 0.0) -> List[torch.Tensor]:
-        """``mel (B, n_mels, T)`` and frame counts -> per item float32 audio ``(lengths[b] * 256,)``."""
+        """``mel (B, n_mels, T)``, ``T >= 1``, and frame counts -> per item float32 audio ``(lengths[b] * 256,)``.
+
+        Any length of at least one frame works (the denoiser pads audio too
+        short for its STFT); lengths under :data:`SHORT_PIECE_FRAMES` warn.
+        """
+        warn_if_short(lengths, self.hop_length)
         audio = self.waveglow.infer(mel, sigma=sigma, fold_upsampler=self.fold_upsampler,
                                     compute_dtype=self.compute_dtype).float()
         return [self._denoise(audio[b, :n * self.hop_length], denoise) for b, n in enumerate(lengths)]
@@ -122,7 +146,9 @@ class GriffinLimVocoder:
 
         Griffin-Lim's ``hop_length * (frames - 1)`` samples are padded with
         zeros to ``hop_length * frames`` so that every vocoder gives the same length.
+        Lengths under :data:`SHORT_PIECE_FRAMES` warn.
         """
+        warn_if_short(lengths, self.hop_length)
         out = []
         for b, n in enumerate(lengths):
             if n == 0:
