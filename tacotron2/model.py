@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
 from typing import Optional, Union
 
@@ -16,6 +18,9 @@ from .outputs import Tacotron2Inference, Tacotron2InferenceWithLimit, Tacotron2O
 from .postnet import Postnet
 
 GATE_PADDING_LOGIT = 1e3
+#: Frames in these files are skipped when a warning is attributed to the caller's line
+#: (``infer`` is wrapped by ``torch.no_grad``, whose frame lies in torch).
+_INTERNAL_FILES = (os.path.dirname(torch.__file__) + os.sep, os.path.abspath(__file__))
 
 
 class Tacotron2(nn.Module):
@@ -82,7 +87,10 @@ class Tacotron2(nn.Module):
 
         ``early_stopping`` defaults to ``not config.decoder_no_early_stopping``,
         ``max_decoder_steps`` to the config's, ``prenet_dropout`` to True (NVIDIA's
-        behaviour; False makes the output deterministic). Returns
+        behaviour, and needed: a model trained with prenet dropout, as NVIDIA's
+        and ours are, rarely stops without it and runs to ``max_decoder_steps``;
+        to get the same output twice, call ``torch.manual_seed(seed)`` first,
+        not ``prenet_dropout=False``). Returns
         :class:`Tacotron2Inference`, or :class:`Tacotron2InferenceWithLimit`
         with ``return_reached_limit=True``. Warns when early stopping is on
         and some items were cut by ``max_decoder_steps``.
@@ -113,11 +121,23 @@ class Tacotron2(nn.Module):
             warnings.warn(f"Tacotron2.infer reached max_decoder_steps={result.mel.size(2)} before the gate "
                           f"stopped {len(cut)} of {len(result.reached_limit)} batch items (indices {cut}); "
                           "their mels are cut off. Raise max_decoder_steps if the text is long.",
-                          RuntimeWarning, stacklevel=2)
+                          RuntimeWarning, stacklevel=_caller_stacklevel())
         if return_reached_limit:
             return Tacotron2InferenceWithLimit(mel_postnet, result.mel_lengths, result.alignments,
                                                result.reached_limit)
         return Tacotron2Inference(mel_postnet, result.mel_lengths, result.alignments)
+
+
+def _caller_stacklevel() -> int:
+    """``stacklevel`` that makes a warning raised in :meth:`Tacotron2.infer` name the caller's line.
+
+    Counts the frames above the caller of this function that belong to this
+    file or to torch (the ``no_grad`` decorator), however many there are.
+    """
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_INTERNAL_FILES):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _check_text(text_padded: Tensor, input_lengths: Tensor, n_symbols: int) -> None:
