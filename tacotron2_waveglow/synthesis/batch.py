@@ -28,6 +28,7 @@ from checkpoints.cli_support import UsageError, one_line
 from . import manifest
 from .result import SynthesisResult
 
+#: Seeds are in ``[0, 2**63)`` (``torch.manual_seed`` takes ``[0, 2**64)``), and so are the per-line seeds.
 SEED_MODULUS = 2 ** 63
 
 
@@ -124,8 +125,8 @@ class BatchRun:
         self.info = info
         self.error = error
         mine = shard.take(lines)
-        done = [] if force else [line for line in mine if (folder / line.wav_name).exists()]
-        self.todo = [line for line in mine if line not in done]
+        done = set() if force else {line.number for line in mine if (folder / line.wav_name).exists()}
+        self.todo = [line for line in mine if line.number not in done]
         if done:
             info(f"skipping {len(done)} of {len(mine)} line(s) whose WAV already exists in {folder} "
                  f"(resuming; --force redoes them)")

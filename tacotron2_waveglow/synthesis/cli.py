@@ -42,8 +42,6 @@ EXIT_RUNTIME = 1
 #: Largest ``--max-decoder-steps``: 20000 frames are 232 s of audio per piece (NVIDIA's default is 1000),
 #: while the decoder's buffers grow with the limit; long text is split into pieces anyway.
 MAX_DECODER_STEPS_LIMIT = 20_000
-#: ``torch.manual_seed`` takes seeds in ``[0, 2**64)``; batch runs add the line number, so keep below ``2**63``.
-SEED_LIMIT = 2 ** 63
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,8 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = OneLineArgumentParser(prog=PROG, description="Synthesize speech with Tacotron 2 and WaveGlow.")
     p.add_argument("text", nargs="?", help="text to speak (default: read stdin when no -i is given)")
-    p.add_argument("-i", "--input", metavar="FILE", help="text file, one phrase per line: line n -> OUTPUT/audio_<n>.wav (counted from 1, empty lines "
-                        "skipped), existing WAVs skipped (resume), OUTPUT/manifest.jsonl; shards over torchrun ranks")
+    p.add_argument("-i", "--input", metavar="FILE",
+                   help="text file, one phrase per line: line n -> OUTPUT/audio_<n>.wav (counted from 1, empty "
+                        "lines skipped), existing WAVs skipped (resume), OUTPUT/manifest.jsonl; shards over "
+                        "torchrun ranks")
     p.add_argument("-o", "--output", metavar="PATH",
                    help="WAV file, or folder (default: output.wav; with -i, the folder 'output')")
     p.add_argument("--tacotron2", metavar="PATH", help="Tacotron 2 checkpoint (any NVIDIA layout)")
@@ -88,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _check_options(args: argparse.Namespace) -> None:
     """Reject contradictory or out-of-range options before any work is done (no model is loaded yet)."""
+    from .batch import SEED_MODULUS
     from .device import autocast_dtype
 
     if args.text is not None and args.input is not None:
@@ -114,7 +115,7 @@ def _check_options(args: argparse.Namespace) -> None:
             raise UsageError(f"{flag} must be a finite number, got {value}")
         if value is not None and value < 0:
             raise UsageError(f"{flag} must be >= 0, got {value}")
-    if args.seed is not None and not 0 <= args.seed < SEED_LIMIT:
+    if args.seed is not None and not 0 <= args.seed < SEED_MODULUS:
         raise UsageError(f"--seed must be in [0, 2**63), got {args.seed}")
     for flag, path in (("--tacotron2", args.tacotron2), ("--waveglow", args.waveglow), ("-i", args.input)):
         if path is not None and not Path(path).is_file():
