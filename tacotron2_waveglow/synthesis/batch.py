@@ -163,8 +163,12 @@ class BatchRun:
             return None
         numbers: Dict[int, str] = {line.number: line.text for line in self.lines}
         names = {line.number: line.wav_name for line in self.lines}
-        entries = manifest.build(self.folder, numbers, names)
-        path = manifest.write(self.folder, entries)
+        while True:  # another run into the same folder may record WAVs while this one merges: merge again
+            state = manifest.parts_state(self.folder)
+            entries = manifest.build(self.folder, numbers, names)
+            path = manifest.write(self.folder, entries)
+            if manifest.parts_state(self.folder) == state:
+                break
         manifest.clear_done_marks(self.folder, self.shard.run_id, self.shard.world_size)
         self.info(f"wrote {path} ({len(entries)} of {len(self.lines)} line(s))")
         return path

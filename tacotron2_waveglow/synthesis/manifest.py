@@ -73,6 +73,11 @@ def _read_parts(folder: Path) -> Iterable[dict]:
                     yield item
 
 
+def parts_state(folder: Path) -> tuple:
+    """``((name, size), ...)`` of the part files: changes whenever some process records a WAV."""
+    return tuple((part.name, part.stat().st_size) for part in sorted(folder.glob(_PART_GLOB)))
+
+
 def _entry_from_wav(path: Path, line: int, text: str) -> Optional[ManifestEntry]:
     """What the WAV itself tells (its duration) for a WAV written by a run killed before it recorded it."""
     import soundfile

@@ -24,9 +24,9 @@ def warn_if_short(lengths: Sequence[int], hop_length: int) -> None:
     """
     short = [int(n) for n in lengths if 0 < int(n) < SHORT_PIECE_FRAMES]
     if short:
-        warnings.warn(f"{len(short)} piece(s) have only {', '.join(map(str, short))} mel frame(s) "
-                      f"({max(short) * hop_length} samples or fewer): the model stopped almost at once; "
-                      "check the checkpoint, or speak a longer phrase", UserWarning, stacklevel=3)
+        warnings.warn(f"{len(short)} piece(s) have fewer than {SHORT_PIECE_FRAMES} mel frames (shortest: "
+                      f"{min(short)} frame(s), {min(short) * hop_length} samples): the model stopped almost at "
+                      "once; check the checkpoint, or speak a longer phrase", UserWarning, stacklevel=3)
 
 
 class WaveGlowVocoder:
