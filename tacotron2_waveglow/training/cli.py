@@ -111,21 +111,24 @@ def build_parser(model: Optional[str] = None) -> argparse.ArgumentParser:
     return p
 
 
-def _add_tacotron2_options(group: argparse._ArgumentGroup) -> None:
+def _add_tacotron2_options(group: Any) -> None:
+    """Tacotron 2's own options, on an argument group (defaults from ``_TACOTRON2_ONLY``)."""
+    defaults = _TACOTRON2_ONLY
     group.add_argument("--load-mel-from-disk", action="store_true", help="filelist paths name .pt mels")
-    group.add_argument("--text-cleaners", nargs="*", default=_TACOTRON2_ONLY["text_cleaners"])
-    group.add_argument("--length-buckets", type=int, default=0, metavar="N",
+    group.add_argument("--text-cleaners", nargs="*", default=defaults["text_cleaners"])
+    group.add_argument("--length-buckets", type=int, default=defaults["length_buckets"], metavar="N",
                        help="batch items of similar text length (sorted in groups of N batches) to cut padding; "
                             "0 = uniform random batches (NVIDIA's recipe)")
-    group.add_argument("--guided-attention-weight", type=float, default=0.0,
+    group.add_argument("--guided-attention-weight", type=float, default=defaults["guided_attention_weight"],
                        help="add this weight x guided (diagonal) attention loss; 0 = off (NVIDIA's recipe)")
-    group.add_argument("--guided-attention-sigma", type=float, default=0.2,
+    group.add_argument("--guided-attention-sigma", type=float, default=defaults["guided_attention_sigma"],
                        help="width of the guided attention prior (fraction of the utterance)")
-    group.add_argument("--gate-positive-weight", type=float, default=1.0,
+    group.add_argument("--gate-positive-weight", type=float, default=defaults["gate_positive_weight"],
                        help="pos_weight of the stop-token BCE; 1 = NVIDIA's loss")
 
 
-def _add_waveglow_options(group: argparse._ArgumentGroup) -> None:
+def _add_waveglow_options(group: Any) -> None:
+    """WaveGlow's own options, on an argument group (defaults from ``_WAVEGLOW_ONLY``)."""
     group.add_argument("--segment-length", type=int, default=_WAVEGLOW_ONLY["segment_length"],
                        help="audio segment per item (samples)")
     group.add_argument("--sigma", type=float, default=_WAVEGLOW_ONLY["sigma"], help="WaveGlow loss sigma")
