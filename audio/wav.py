@@ -10,7 +10,6 @@ from typing import Optional, Union
 
 import numpy as np
 import torch
-from scipy.io import wavfile
 
 _LOG = logging.getLogger(__name__)
 
@@ -26,6 +25,8 @@ def _read_raw(path: Path) -> tuple[int, np.ndarray]:
     """``scipy.io.wavfile.read`` with every failure turned into ``ValueError`` naming ``path``."""
     if path.is_file() and path.stat().st_size == 0:
         raise ValueError(f"{path}: the file is empty (0 bytes), not a WAV file")
+    from scipy.io import wavfile  # imported here: scipy costs ~0.3 s at start-up
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", wavfile.WavFileWarning)
         try:
@@ -149,5 +150,7 @@ def save_wav(path: PathLike, audio: Union[torch.Tensor, np.ndarray], sampling_ra
         samples = np.clip(samples, -1.0, 1.0)
     pcm = np.round(samples * _INT16_SAVE_SCALE).astype(np.int16)
     path = Path(path)
+    from scipy.io import wavfile  # imported here: scipy costs ~0.3 s at start-up
+
     wavfile.write(path, int(sampling_rate), pcm)
     return path
