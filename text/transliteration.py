@@ -17,8 +17,8 @@ spaces -> `` ``). The rule, character by character:
 
 The table is data: ``text/transliteration.json``, generated from NVIDIA's
 source lists by ``tools/make_transliteration_table.py``. ``unidecode``'s
-transliteration, which differs on about 1,075 of these characters and never
-drops anything (``—`` -> ``--``), stays available through the
+transliteration, which differs on 1,059 of these characters and spells out
+most of what NVIDIA drops (``—`` -> ``--``, ``…`` -> ``...``), stays available through the
 ``*_unidecode`` cleaners in :mod:`text.cleaners`.
 """
 import json
