@@ -5,8 +5,9 @@ and its torch-free helpers (``checkpoints.cli_support``, ``checkpoints.registry`
 cost nothing until a loader is needed; ``from checkpoints import load_tacotron2``
 works as usual.
 """
-import importlib
-from typing import TYPE_CHECKING, Any, List
+from typing import TYPE_CHECKING
+
+from .lazy_exports import lazy_exports as _lazy_exports
 
 #: public name -> submodule defining it
 _EXPORTS = {
@@ -25,11 +26,4 @@ if TYPE_CHECKING:
     from .waveglow import load_waveglow
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-
-
-def __dir__() -> List[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS)

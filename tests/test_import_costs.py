@@ -59,3 +59,20 @@ def test_models_text_and_audio_import_only_torch_and_numpy():
     assert "text" not in loaded["models"]  # (waveglow's denoiser uses audio, below it)
     assert set(loaded["wav"]) & set(HEAVY) == {"scipy"}  # scipy.io.wavfile writes the file
     assert "inflect" in loaded["spell numbers"]  # the check sees a lazily imported package
+
+
+def test_lazy_package_names_resolve_on_use():
+    import checkpoints
+    import tacotron2_waveglow.synthesis as synthesis
+    from checkpoints import load_tacotron2
+    from checkpoints.tacotron2 import load_tacotron2 as defined
+
+    assert load_tacotron2 is defined
+    assert {"load_tacotron2", "load_waveglow", "save_checkpoint"} <= set(dir(checkpoints))
+    assert synthesis.Synthesizer.__module__ == "tacotron2_waveglow.synthesis.pipeline"
+    try:
+        checkpoints.no_such_name
+    except AttributeError as error:
+        assert "no_such_name" in str(error)
+    else:
+        raise AssertionError("unknown names must raise AttributeError")

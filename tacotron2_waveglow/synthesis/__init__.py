@@ -3,8 +3,9 @@
 The names below are imported on first use (PEP 562), so ``tacotron2-tts --help``
 (this package's ``cli`` module) starts without importing torch.
 """
-import importlib
-from typing import TYPE_CHECKING, Any, List
+from typing import TYPE_CHECKING
+
+from checkpoints.lazy_exports import lazy_exports as _lazy_exports
 
 #: public name -> submodule defining it
 _EXPORTS = {
@@ -21,11 +22,4 @@ if TYPE_CHECKING:
     from .streaming import SpeechChunk, stream_speech
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-
-
-def __dir__() -> List[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS)
