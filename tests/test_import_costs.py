@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 HEAVY = ("scipy", "librosa", "numba", "inflect", "unidecode", "matplotlib", "torch._dynamo")
 
 
@@ -44,6 +46,7 @@ def test_cli_help_and_checkpoints_import_no_torch():
     assert loaded["help"] == []
 
 
+@pytest.mark.slow  # one interpreter importing torch, then inflect (seconds each)
 def test_models_text_and_audio_import_only_torch_and_numpy():
     loaded = _loaded_after({
         "models": "import tacotron2, waveglow",
