@@ -15,7 +15,7 @@ setup(
     packages=["tacotron2", "waveglow", "text", "audio", "checkpoints", "tacotron2_waveglow",
               "tacotron2_waveglow.synthesis", "tacotron2_waveglow.training", "tacotron2_waveglow.training.data",
               "tacotron2_waveglow.training.models"],
-    package_data={"tacotron2_waveglow": ["data/*.pt"]},
+    package_data={"tacotron2_waveglow": ["data/*.pt"], "text": ["transliteration.json"]},
     install_requires=[
         "torch>=2.0",
         "numpy",

@@ -10,7 +10,6 @@ from typing import Optional, Union
 
 import numpy as np
 import torch
-from scipy.io import wavfile
 
 from .atomic import atomic_write
 
@@ -75,6 +74,8 @@ def _read_raw(path: Path) -> tuple[int, np.ndarray]:
     if path.stat().st_size == 0:
         raise ValueError(f"{path}: the file is empty (0 bytes), not a WAV file")
     _check_header(path)
+    from scipy.io import wavfile  # imported here: scipy costs ~0.3 s at start-up
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", wavfile.WavFileWarning)
         try:
@@ -211,4 +212,6 @@ def save_wav(path: PathLike, audio: Union[torch.Tensor, np.ndarray], sampling_ra
             stacklevel=2)
         samples = np.clip(samples, -1.0, 1.0)
     pcm = np.round(samples * _INT16_SAVE_SCALE).astype(np.int16)
+    from scipy.io import wavfile  # imported here: scipy costs ~0.3 s at start-up
+
     return atomic_write(path, lambda handle: wavfile.write(handle, int(sampling_rate), pcm), overwrite=overwrite)

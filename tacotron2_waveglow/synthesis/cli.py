@@ -320,14 +320,13 @@ def _run(args: argparse.Namespace, stdin: TextIO) -> int:
 
 def main(argv: Optional[Sequence[str]] = None, stdin: Optional[TextIO] = None) -> int:
     """Entry point of ``tacotron2-tts``; returns the exit status (0, 1 runtime failure, 2 user error)."""
-    from checkpoints.download import DownloadError
-    from checkpoints.errors import CheckpointError
-
     try:
         args = build_parser().parse_args(argv)
     except UsageError as exc:
         report_error(PROG, exc)
         return EXIT_USAGE
+    from checkpoints.download import DownloadError  # after parsing: --help imports no torch
+    from checkpoints.errors import CheckpointError
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:

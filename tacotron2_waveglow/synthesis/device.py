@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import contextlib
-from typing import ContextManager, Optional, Union
+from typing import TYPE_CHECKING, ContextManager, Optional, Union
 
-import torch
+if TYPE_CHECKING:  # imported in the functions: `tacotron2-tts --help` reads PRECISIONS without torch
+    import torch
 
 PRECISIONS = ("fp32", "fp32_exact", "fp16", "bf16", "int8")
 
@@ -14,6 +15,8 @@ def resolve_device(device: Union[str, torch.device] = "auto") -> torch.device:
 
     Raises ``ValueError`` for CUDA without a GPU or for other device types.
     """
+    import torch
+
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -41,6 +44,8 @@ def autocast_dtype(precision: str, device: torch.device) -> Optional[torch.dtype
                          "or 'fp16' on CUDA")
     if precision in ("fp32", "fp32_exact", "int8"):
         return None
+    import torch
+
     if precision == "fp16":
         if device.type != "cuda":
             raise ValueError("precision 'fp16' needs a CUDA device (autocast fp16 is GPU-only here); "
@@ -55,4 +60,6 @@ def autocast(device: torch.device, dtype: Optional[torch.dtype]) -> ContextManag
     """``torch.autocast`` for ``dtype`` on ``device``, or a no-op for fp32."""
     if dtype is None:
         return contextlib.nullcontext()
+    import torch
+
     return torch.autocast(device_type=device.type, dtype=dtype)

@@ -228,8 +228,6 @@ def test_directory_is_a_value_error(tmp_path):
 
 
 def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, monkeypatch):
-    from audio import wav as wav_module
-
     path = save_wav(tmp_path / "keep.wav", torch.zeros(100))
     before = path.read_bytes()
 
@@ -237,7 +235,7 @@ def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, monkeypatch)
         handle.write(b"RIFF partial")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(wav_module.wavfile, "write", broken_write)
+    monkeypatch.setattr(wavfile, "write", broken_write)  # a full disk in the middle of the write
     with pytest.raises(OSError, match="No space"):
         save_wav(path, torch.ones(100) * 0.5)
     assert path.read_bytes() == before
