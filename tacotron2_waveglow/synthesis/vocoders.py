@@ -66,7 +66,8 @@ class GriffinLimVocoder:
     untrained model often stops after one or two frames) are padded with
     silence (``log(1e-5)``) and cut back, so every ``T >= 1`` works. The
     initial phase comes from a CPU generator seeded with ``seed`` on every
-    call, so the same mel gives the same audio. It runs on the CPU whatever
+    call, so the same mel gives the same audio. It runs fast Griffin-Lim
+    (``momentum=0.99``) unless told otherwise. It runs on the CPU whatever
     the pipeline's device. Much lower quality than WaveGlow; ``sigma`` and
     ``denoise`` do not apply.
 
@@ -79,14 +80,17 @@ class GriffinLimVocoder:
             global generator as NVIDIA's reference does.
         power: exponent on the linear magnitudes (1.0 as NVIDIA; see
             :func:`audio.mel_to_audio_griffin_lim`).
-        momentum: fast Griffin-Lim's momentum (0.0 plain Griffin-Lim as
-            NVIDIA; 0.99 as ``librosa.griffinlim``; see :func:`audio.griffin_lim`).
+        momentum: fast Griffin-Lim's momentum (see :func:`audio.griffin_lim`).
+            The default 0.99 (``librosa.griffinlim``'s) gave a lower PocketSphinx
+            WER and spectral convergence than plain Griffin-Lim at 30, 60 and
+            100 iterations on the built-in voice's teacher mels (docs/voice.md);
+            0.0 is NVIDIA's plain Griffin-Lim.
     """
 
     name = "griffin-lim"
 
     def __init__(self, taco_stft: Optional["TacotronSTFT"] = None, *, n_mel_channels: int = 80, n_iters: int = 60,
-                 seed: Optional[int] = 0, power: float = 1.0, momentum: float = 0.0) -> None:
+                 seed: Optional[int] = 0, power: float = 1.0, momentum: float = 0.99) -> None:
         from audio import TacotronSTFT
 
         if n_iters < 1:
