@@ -91,3 +91,11 @@ def test_report_writes_the_wer_row_for_a_voice_and_its_teacher(tmp_path, teacher
     assert summary["wer"]["sentence_set"] == "one sentence"
     assert summary["ship"] is False
     assert (tmp_path / "report" / "voice" / "01.wav").is_file() and (tmp_path / "report" / "teacher" / "01.wav").is_file()
+
+
+@pytest.mark.parametrize("passed,gap,ship", [(1.0, 10.0, True), (1.0, -3.0, True), (1.0, 10.01, False),
+                                             (0.95, 0.0, False)])
+def test_ship_bar_is_every_check_and_at_most_ten_points_behind_the_teacher(passed, gap, ship):
+    from recipes.builtin_voice.report import MAX_WER_GAP, is_shippable
+    assert MAX_WER_GAP == 10.0
+    assert is_shippable({"passed": passed}, {"gap": gap}) is ship
