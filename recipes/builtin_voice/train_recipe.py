@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import shlex
 import sys
 from dataclasses import dataclass, replace
@@ -183,6 +184,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run (or print) preprocessing and every training phase; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not args.dry_run:  # timestamped lines, as the trainer's own CLI logs them (its basicConfig then does nothing)
+        logging.basicConfig(level=logging.INFO, stream=sys.stdout,
+                            format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     if args.threads is not None:
         if args.threads < 1:
             parser.error(f"--threads must be >= 1, got {args.threads}")
