@@ -14,7 +14,7 @@ setup(
     # the five packages of the design, and everything else under one distinctive name
     packages=["tacotron2", "waveglow", "text", "audio", "checkpoints", "tacotron2_waveglow",
               "tacotron2_waveglow.synthesis", "tacotron2_waveglow.training", "tacotron2_waveglow.training.data",
-              "tacotron2_waveglow.training.models"],
+              "tacotron2_waveglow.training.models", "tacotron2_waveglow.onnx"],
     package_data={"tacotron2_waveglow": ["data/*.pt"]},
     install_requires=[
         "torch>=2.0",
@@ -31,12 +31,14 @@ setup(
         "test": ["pytest", "hypothesis", "matplotlib"],
         "plot": ["matplotlib"],
         "train": ["matplotlib", "tensorboard"],
+        "onnx": ["onnx", "onnxruntime"],
     },
     entry_points={
         "console_scripts": [
             "tacotron2-train=tacotron2_waveglow.training.cli:tacotron2_main",
             "waveglow-train=tacotron2_waveglow.training.cli:waveglow_main",
             "tacotron2-tts=tacotron2_waveglow.synthesis.cli:main",
+            "tacotron2-export-onnx=tacotron2_waveglow.onnx.cli:main",
         ],
     },
 )
