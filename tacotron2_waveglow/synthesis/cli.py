@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fp32 (default, fast), fp32_exact (NVIDIA's exact decoder numbers, slower), "
                         "fp16 (CUDA autocast), bf16 (autocast) or int8 (CPU: int8 decoder and WaveGlow, "
                         "fastest; about a minute of set-up on first use)")
+    p.add_argument("--backend", default="pytorch", choices=("pytorch", "onnxruntime"),
+                   help="pytorch (default) or onnxruntime (the graphs of tacotron2-export-onnx, see --onnx-dir)")
+    p.add_argument("--onnx-dir", metavar="DIR", help="export folder of tacotron2-export-onnx, for --backend onnxruntime")
     p.add_argument("--seed", type=int, default=None, help="random seed: same seed, same audio")
     p.add_argument("--max-decoder-steps", type=int, default=None, metavar="N")
     p.add_argument("--plot", action="store_true", help="also write a PNG (mel + alignment) next to each WAV")
@@ -78,6 +81,18 @@ def _check_options(args: argparse.Namespace) -> None:
     elif args.tacotron2 is not None and args.waveglow is None and args.pretrained is None:
         raise UsageError("--vocoder waveglow needs --waveglow PATH (or --pretrained NAME, "
                          "or --vocoder griffin-lim) together with --tacotron2")
+    if (args.backend == "onnxruntime") != (args.onnx_dir is not None):
+        raise UsageError("--backend onnxruntime and --onnx-dir DIR go together: give both or neither")
+    if args.onnx_dir is not None:
+        for flag, value in (("--tacotron2", args.tacotron2), ("--waveglow", args.waveglow),
+                            ("--pretrained", args.pretrained)):
+            if value is not None:
+                raise UsageError(f"{flag} does not apply to --backend onnxruntime: the models come from --onnx-dir")
+        if args.precision != "fp32" or args.device == "cuda":
+            raise UsageError("--precision and --device cuda do not apply to --backend onnxruntime "
+                             "(its graphs run on the CPU in the precision they were exported in)")
+        if not Path(args.onnx_dir).is_dir():
+            raise UsageError(f"--onnx-dir: folder not found: {args.onnx_dir}")
     for flag, value, low in (("--batch-size", args.batch_size, 1), ("--max-decoder-steps", args.max_decoder_steps, 1)):
         if value is not None and value < low:
             raise UsageError(f"{flag} must be at least {low}, got {value}")
@@ -186,17 +201,26 @@ def _run(args: argparse.Namespace, stdin: TextIO) -> int:
     from .models import load_models
     from .pipeline import Synthesizer
 
-    voice, griffin = _choose_voice(args)
-    models = load_models(args.tacotron2, args.waveglow, voice=voice, need_waveglow=not griffin,
-                         cache_dir=args.cache_dir, progress=not args.quiet)
-    _info(args, f"Tacotron 2: {models.tacotron2_source}")
-    _info(args, f"vocoder: {models.waveglow_source if not griffin else 'Griffin-Lim (no weights)'}")
-    synth = Synthesizer(models.tacotron2, models.waveglow, vocoder="griffin-lim" if griffin else args.vocoder, device=args.device,
-                        precision=args.precision, progress=False if args.quiet else None,
-                        text_processor=models.text_processor,
-                        **({} if args.denoise is None else {"denoiser_strength": args.denoise}))
-    if args.precision == "int8" and not griffin:
-        _info(args, "precision int8: folding and compiling WaveGlow first (once per process, about a minute)")
+    if args.onnx_dir is not None:
+        try:
+            synth = Synthesizer.from_onnx(args.onnx_dir, vocoder=args.vocoder, device="cpu",
+                                          progress=False if args.quiet else None,
+                                          **({} if args.denoise is None else {"denoiser_strength": args.denoise}))
+        except ImportError as exc:  # onnxruntime not installed: say how to get it
+            raise UsageError(str(exc)) from None
+        _info(args, f"Tacotron 2 and vocoder: ONNX Runtime graphs in {args.onnx_dir}")
+    else:
+        voice, griffin = _choose_voice(args)
+        models = load_models(args.tacotron2, args.waveglow, voice=voice, need_waveglow=not griffin,
+                             cache_dir=args.cache_dir, progress=not args.quiet)
+        _info(args, f"Tacotron 2: {models.tacotron2_source}")
+        _info(args, f"vocoder: {models.waveglow_source if not griffin else 'Griffin-Lim (no weights)'}")
+        synth = Synthesizer(models.tacotron2, models.waveglow, vocoder="griffin-lim" if griffin else args.vocoder, device=args.device,
+                            precision=args.precision, progress=False if args.quiet else None,
+                            text_processor=models.text_processor,
+                            **({} if args.denoise is None else {"denoiser_strength": args.denoise}))
+        if args.precision == "int8" and not griffin:
+            _info(args, "precision int8: folding and compiling WaveGlow first (once per process, about a minute)")
     result = synth.synthesize(texts, seed=args.seed, batch_size=args.batch_size,
                               max_decoder_steps=args.max_decoder_steps,
                               **({} if args.sigma is None else {"sigma": args.sigma}))
