@@ -28,6 +28,7 @@ from waveglow import WaveGlow
 
 from ..bundles import NVIDIA_TEXT, TextProcessor
 from .graphs import DecoderStepGraph, EncoderGraph, PostnetGraph, WaveGlowGraph
+from .plain_kernels import plain_cpu_kernels
 from .manifest import EXPORT_ID_KEY, GRAPH_KEY, MANIFEST_NAME, GraphSpec, Manifest, OnnxExportError
 from .specs import axis_sizes, dynamic_axes, sample_feed, tacotron2_specs, waveglow_specs
 from .verify import VerificationReport, verify_export
@@ -76,7 +77,7 @@ def _export_graph(module: torch.nn.Module, spec: GraphSpec, path: Path, opset: i
     import onnx
 
     feed = sample_feed(spec, sizes, torch.Generator().manual_seed(0), n_symbols)
-    with warnings.catch_warnings(), torch.no_grad():
+    with torch.no_grad(), plain_cpu_kernels(), warnings.catch_warnings():
         # the TorchScript exporter is deprecated in favour of dynamo=True (see the module docstring) and warns
         # about shape checks it traces as constants; neither concerns the user
         warnings.simplefilter("ignore")

@@ -35,6 +35,7 @@ from waveglow import WaveGlow
 
 from .graphs import DecoderStepGraph
 from .manifest import OnnxExportError, read_manifest
+from .plain_kernels import plain_cpu_kernels
 from .runtime import OnnxTacotron2, OnnxWaveGlow
 from .specs import as_numpy, axis_sizes, sample_feed
 
@@ -113,7 +114,7 @@ def verify_export(folder: PathLike, tacotron2: Optional[Tacotron2] = None, waveg
     base = FP16_TOLERANCES if manifest.precision == "fp16" else DEFAULT_TOLERANCES
     report = VerificationReport(tolerances={**base, **(tolerances or {})})
     generator = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng(devices=[]), torch.no_grad():
+    with torch.random.fork_rng(devices=[]), torch.no_grad(), plain_cpu_kernels():
         if tacotron2 is not None:
             _verify_tacotron2(folder, manifest, _fp32_eval(tacotron2), report, generator, seed, threads)
         if waveglow is not None:
