@@ -71,16 +71,6 @@ def _check_options(args: argparse.Namespace) -> None:
     """Reject contradictory or out-of-range options before any work is done."""
     if args.text is not None and args.input is not None:
         raise UsageError("give either TEXT or -i FILE, not both")
-    if args.pretrained is not None and args.tacotron2 is not None and \
-            (args.waveglow is not None or args.vocoder == "griffin-lim"):
-        raise UsageError("--pretrained is unused when --tacotron2 and the vocoder weights are given; drop one")
-    if args.vocoder == "griffin-lim":
-        for flag, value in (("--waveglow", args.waveglow), ("--sigma", args.sigma), ("--denoise", args.denoise)):
-            if value is not None:
-                raise UsageError(f"{flag} applies to --vocoder waveglow only, not griffin-lim")
-    elif args.tacotron2 is not None and args.waveglow is None and args.pretrained is None:
-        raise UsageError("--vocoder waveglow needs --waveglow PATH (or --pretrained NAME, "
-                         "or --vocoder griffin-lim) together with --tacotron2")
     if (args.backend == "onnxruntime") != (args.onnx_dir is not None):
         raise UsageError("--backend onnxruntime and --onnx-dir DIR go together: give both or neither")
     if args.onnx_dir is not None:
@@ -93,6 +83,16 @@ def _check_options(args: argparse.Namespace) -> None:
                              "(its graphs run on the CPU in the precision they were exported in)")
         if not Path(args.onnx_dir).is_dir():
             raise UsageError(f"--onnx-dir: folder not found: {args.onnx_dir}")
+    if args.pretrained is not None and args.tacotron2 is not None and \
+            (args.waveglow is not None or args.vocoder == "griffin-lim"):
+        raise UsageError("--pretrained is unused when --tacotron2 and the vocoder weights are given; drop one")
+    if args.vocoder == "griffin-lim":
+        for flag, value in (("--waveglow", args.waveglow), ("--sigma", args.sigma), ("--denoise", args.denoise)):
+            if value is not None:
+                raise UsageError(f"{flag} applies to --vocoder waveglow only, not griffin-lim")
+    elif args.tacotron2 is not None and args.waveglow is None and args.pretrained is None:
+        raise UsageError("--vocoder waveglow needs --waveglow PATH (or --pretrained NAME, "
+                         "or --vocoder griffin-lim) together with --tacotron2")
     for flag, value, low in (("--batch-size", args.batch_size, 1), ("--max-decoder-steps", args.max_decoder_steps, 1)):
         if value is not None and value < low:
             raise UsageError(f"{flag} must be at least {low}, got {value}")
