@@ -43,8 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", metavar="DIR", help="download cache for --voice")
     p.add_argument("--opset", type=int, default=DEFAULT_OPSET,
                    help=f"ONNX opset, {SUPPORTED_OPSETS[0]}..{SUPPORTED_OPSETS[-1]} (default {DEFAULT_OPSET})")
-    p.add_argument("--precision", default="fp32", choices=PRECISIONS, help="graph precision (fp32 only; see "
-                                                                             "docs/deployment.md for fp16)")
+    p.add_argument("--precision", default="fp32", choices=PRECISIONS, help="graph precision: fp32 (default) or fp16 "
+                                                                             "(for GPU runtimes, see docs/deployment.md)")
     p.add_argument("--check", action="store_true",
                    help="do not export: verify the existing export in OUT_DIR against the given models")
     p.add_argument("--no-verify", action="store_true", help="skip the ONNX Runtime verification (not recommended)")

@@ -38,7 +38,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 DEFAULT_OPSET = 17
 #: Opsets the exporter is tested with (the TorchScript exporter writes 9 to 20; our graphs need 14 or more).
 SUPPORTED_OPSETS = tuple(range(14, 21))
-PRECISIONS = ("fp32",)
+PRECISIONS = ("fp32", "fp16")
 #: Sizes of the traced sample inputs (different from the verification's, so dynamic axes are exercised).
 TRACE_SIZES = dict(batch=2, text_len=9, frames=5)
 
@@ -129,7 +129,8 @@ def export_onnx(out_dir: PathLike, tacotron2: Optional[Tacotron2] = None, wavegl
             ``load_waveglow`` or a named voice; at least one. They are not changed
             (the export works on copies, WaveGlow's weight norm folded).
         opset: ONNX opset, one of :data:`SUPPORTED_OPSETS`.
-        precision: ``"fp32"`` (see ``docs/deployment.md`` for fp16).
+        precision: ``"fp32"``, or ``"fp16"`` (every graph in half precision, for GPU runtimes; verified
+            on ONNX Runtime's CPU provider against our fp32 model with :data:`~tacotron2_waveglow.onnx.verify.FP16_TOLERANCES`).
         text_processor: the cleaners and end punctuation recorded in the manifest.
         force: replace an existing export in ``out_dir``.
         verify: run :func:`~tacotron2_waveglow.onnx.verify.verify_export` before publishing.
@@ -144,8 +145,7 @@ def export_onnx(out_dir: PathLike, tacotron2: Optional[Tacotron2] = None, wavegl
     if isinstance(opset, bool) or not isinstance(opset, int) or opset not in SUPPORTED_OPSETS:
         raise OnnxExportError(f"opset must be one of {SUPPORTED_OPSETS[0]}..{SUPPORTED_OPSETS[-1]}, got {opset!r}")
     if precision not in PRECISIONS:
-        raise OnnxExportError(f"precision {precision!r} is not supported: only fp32 exports are verified "
-                              "(fp16: see docs/deployment.md)")
+        raise OnnxExportError(f"precision {precision!r} is not supported; use one of {', '.join(PRECISIONS)}")
     for label, model, cls in (("tacotron2", tacotron2, Tacotron2), ("waveglow", waveglow, WaveGlow)):
         if model is not None and not isinstance(model, cls):
             raise OnnxExportError(f"{label} must be a {cls.__name__}, got {type(model).__name__}")
@@ -154,10 +154,11 @@ def export_onnx(out_dir: PathLike, tacotron2: Optional[Tacotron2] = None, wavegl
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(opset=opset, precision=precision, package_version=package_version(),
                         cleaners=list(text_processor.cleaners), end_punctuation=text_processor.end_punctuation)
+    dtype = torch.float16 if precision == "fp16" else torch.float32
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=out_dir.parent))
     try:
         if tacotron2 is not None:
-            model = copy.deepcopy(tacotron2).float().cpu().eval()
+            model = copy.deepcopy(tacotron2).to(device="cpu", dtype=dtype).eval()
             manifest.tacotron2_config = model.config.to_dict()
             manifest.symbols = list(SYMBOLS)
             specs = tacotron2_specs(model.config, precision)
@@ -169,7 +170,7 @@ def export_onnx(out_dir: PathLike, tacotron2: Optional[Tacotron2] = None, wavegl
                               sizes, model.config.n_symbols)
             manifest.graphs.update(specs)
         if waveglow is not None:
-            glow = copy.deepcopy(waveglow).float().cpu().eval().remove_weightnorm()
+            glow = copy.deepcopy(waveglow).float().cpu().eval().remove_weightnorm().to(dtype)
             manifest.waveglow_config = glow.config.to_dict()
             specs = waveglow_specs(glow.config, precision)
             sizes = axis_sizes(**TRACE_SIZES, n_group=glow.config.n_group)

@@ -44,8 +44,9 @@ PathLike = Union[str, "os.PathLike[str]"]
 #: Largest allowed error per check (see the module docstring for the measure).
 DEFAULT_TOLERANCES: Dict[str, float] = {"encoder": 1e-4, "decoder_step": 1e-4, "postnet": 1e-4, "infer": 1e-3,
                                         "waveglow": 1e-3, "waveglow_seeded": 1e-3}
-#: fp16 graphs: an 11-bit mantissa.
-FP16_TOLERANCES: Dict[str, float] = {name: 5e-2 for name in DEFAULT_TOLERANCES}
+#: fp16 graphs (an 11-bit mantissa) against our fp32 model: about 5 times the errors measured on the tiny
+#: test models and hub-size random ones (1e-4 to 2e-3).
+FP16_TOLERANCES: Dict[str, float] = {name: 1e-2 for name in DEFAULT_TOLERANCES}
 #: Decoder steps of the ``infer`` check.
 INFER_STEPS = 12
 VERIFY_SIZES = dict(batch=3, text_len=13, frames=7)
@@ -126,6 +127,11 @@ def verify_export(folder: PathLike, tacotron2: Optional[Tacotron2] = None, waveg
     return report
 
 
+def _fp32(feed: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """The feed with floating-point inputs in fp32, for the PyTorch side (the graphs may be fp16)."""
+    return {name: value.float() if value.is_floating_point() else value for name, value in feed.items()}
+
+
 def _fp32_eval(model: torch.nn.Module) -> torch.nn.Module:
     """``model`` itself when it is an fp32 CPU model in eval mode, else such a copy (the caller's is untouched)."""
     first = next(model.parameters())
@@ -147,11 +153,11 @@ def _verify_tacotron2(folder, manifest, model: Tacotron2, report: VerificationRe
 
     feed = sample_feed(manifest.graphs["decoder_step"], sizes, generator, n_symbols)
     outputs = onnx_model.sessions["decoder_step"].run(None, as_numpy(feed))
-    expected = DecoderStepGraph(model)(*feed.values())
+    expected = DecoderStepGraph(model)(*_fp32(feed).values())
     report.errors["decoder_step"] = max(relative_error(o, e) for o, e in zip(outputs, expected))
 
     feed = sample_feed(manifest.graphs["postnet"], sizes, generator, n_symbols)
-    mel = feed["mel"]
+    mel = _fp32(feed)["mel"]
     report.errors["postnet"] = relative_error(onnx_model.postnet(as_numpy(feed)["mel"]), mel + model.postnet(mel))
 
     text = sample_feed(manifest.graphs["encoder"], sizes, generator, n_symbols)
@@ -174,9 +180,11 @@ def _verify_waveglow(folder, manifest, model: WaveGlow, report: VerificationRepo
     sizes = axis_sizes(**VERIFY_SIZES, n_group=model.config.n_group)
     feed = sample_feed(manifest.graphs["waveglow"], sizes, generator)
     audio = onnx_model.sessions["waveglow"].run(None, as_numpy(feed))[0]
-    expected = model.infer(feed["mel"], float(feed["sigma"]), feed["z"], method="faithful")
+    torch_feed = _fp32(feed)
+    expected = model.infer(torch_feed["mel"], float(feed["sigma"]), torch_feed["z"], method="faithful")
     report.errors["waveglow"] = relative_error(audio, expected)
     torch.manual_seed(seed)
-    drawn = onnx_model.infer(feed["mel"], 0.6)
+    drawn = onnx_model.infer(torch_feed["mel"], 0.6)
     torch.manual_seed(seed)
-    report.errors["waveglow_seeded"] = relative_error(drawn.numpy(), model.infer(feed["mel"], 0.6, method="faithful"))
+    report.errors["waveglow_seeded"] = relative_error(drawn.numpy(), model.infer(torch_feed["mel"], 0.6,
+                                                                                 method="faithful"))

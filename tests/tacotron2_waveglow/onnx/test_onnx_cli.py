@@ -59,7 +59,7 @@ def test_export_cli_with_a_config_for_a_file_without_one(capsys, golden_dir, tmp
     (["OUT", "--waveglow-config", "{}"], ("nothing to export",)),
     (["OUT", "--voice", "nobody"], ("invalid choice",)),
     (["OUT", "--opset", "x"], ("invalid int value",)),
-    (["OUT", "--precision", "fp16", "--voice", "builtin"], ("invalid choice",)),
+    (["OUT", "--precision", "bf16", "--voice", "builtin"], ("invalid choice",)),
 ])
 def test_export_cli_usage_errors(capsys, tmp_path, argv, fragments):
     argv = [str(tmp_path / "out") if a == "OUT" else a for a in argv]

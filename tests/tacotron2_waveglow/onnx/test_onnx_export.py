@@ -93,6 +93,22 @@ def test_waveglow_layouts_give_nvidias_audio(golden_dir, tmp_path, name, expecte
     torch.testing.assert_close(audio, e["infer_audio"], atol=1e-4, rtol=0)  # as tests/waveglow/test_golden.py
 
 
+@pytest.mark.slow
+def test_fp16_export_runs_close_to_fp32(tiny_models, tiny_export, tmp_path):
+    export_onnx(tmp_path / "fp16", *tiny_models, precision="fp16")  # verified against fp32 with FP16_TOLERANCES
+    manifest = read_manifest(tmp_path / "fp16")
+    assert manifest.precision == "fp16"
+    graph = onnx.load(str(tmp_path / "fp16" / "waveglow.onnx")).graph
+    assert graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT16
+    mel = torch.randn(2, 8, 6)
+    torch.manual_seed(1)
+    half = OnnxWaveGlow(tmp_path / "fp16").infer(mel, 0.6)
+    torch.manual_seed(1)
+    full = OnnxWaveGlow(tiny_export).infer(mel, 0.6)
+    assert half.dtype == torch.float32
+    assert float((half - full).abs().max()) < 1e-2 * max(1.0, float(full.abs().max()))
+
+
 @pytest.fixture(scope="module")
 def expected_tacotron2(golden_dir):
     return torch.load(golden_dir / "tacotron2_tiny_expected.pt", weights_only=True)
@@ -195,7 +211,7 @@ def test_refuses_a_folder_without_the_model(mini_waveglow, tmp_path):
     (dict(), "nothing to export"),
     (dict(waveglow="model.pt"), "waveglow must be a WaveGlow"),
     (dict(opset=9), "opset must be one of"),
-    (dict(precision="int8"), "precision 'int8' is not supported"),
+    (dict(precision="int8"), "precision 'int8' is not supported; use one of fp32, fp16"),
 ])
 def test_refuses_bad_arguments(tmp_path, kwargs, fragment, mini_waveglow):
     if "opset" in kwargs or "precision" in kwargs:
