@@ -31,7 +31,7 @@ from .graphs import DecoderStepGraph, EncoderGraph, PostnetGraph, WaveGlowGraph
 from .plain_kernels import plain_cpu_kernels
 from .manifest import EXPORT_ID_KEY, GRAPH_KEY, MANIFEST_NAME, GraphSpec, Manifest, OnnxExportError
 from .specs import axis_sizes, dynamic_axes, sample_feed, tacotron2_specs, waveglow_specs
-from .verify import VerificationReport, verify_export
+from .verify import VerificationReport, effective_tolerances, verify_export
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -146,6 +146,7 @@ def export_onnx(out_dir: PathLike, tacotron2: Optional[Tacotron2] = None, wavegl
         raise OnnxExportError(f"opset must be one of {SUPPORTED_OPSETS[0]}..{SUPPORTED_OPSETS[-1]}, got {opset!r}")
     if precision not in PRECISIONS:
         raise OnnxExportError(f"precision {precision!r} is not supported; use one of {', '.join(PRECISIONS)}")
+    effective_tolerances(precision, tolerances)  # refuse unknown check names before any work
     for label, model, cls in (("tacotron2", tacotron2, Tacotron2), ("waveglow", waveglow, WaveGlow)):
         if model is not None and not isinstance(model, cls):
             raise OnnxExportError(f"{label} must be a {cls.__name__}, got {type(model).__name__}")
@@ -180,9 +181,13 @@ def export_onnx(out_dir: PathLike, tacotron2: Optional[Tacotron2] = None, wavegl
             manifest.graphs.update(specs)
         for spec in manifest.graphs.values():
             spec.size_bytes = (staging / spec.file).stat().st_size
-        manifest.tolerances = dict(tolerances or {})
+        manifest.tolerances = effective_tolerances(precision, tolerances)
         (staging / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
-        report = verify_export(staging, tacotron2, waveglow, tolerances=tolerances) if verify else None
+        report = None
+        if verify:
+            report = verify_export(staging, tacotron2, waveglow, tolerances=tolerances)
+            manifest.verification = dict(report.errors)
+            (staging / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
         _check_out_dir(out_dir, force)
         _publish(staging, out_dir, force)
     finally:

@@ -5,7 +5,8 @@ An export folder holds ``encoder.onnx``, ``decoder_step.onnx``,
 ``manifest.json``. The manifest records the configs, the opset, every graph's
 input and output names, shapes (symbolic axes by name) and dtypes, the symbol
 table and cleaners, the package version, an ``export_id`` and each file's
-size. Every graph carries the same ``export_id`` in its ONNX metadata, so a
+size, the verification tolerances and the errors measured when it was
+written. Every graph carries the same ``export_id`` in its ONNX metadata, so a
 graph copied in from another export (another model or config) is refused
 when the folder is loaded.
 """
@@ -77,6 +78,7 @@ class Manifest:
     end_punctuation: Optional[str] = None
     graphs: Dict[str, GraphSpec] = field(default_factory=dict)
     tolerances: Dict[str, float] = field(default_factory=dict)
+    verification: Dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
@@ -103,7 +105,8 @@ class Manifest:
                    tacotron2_config=data.get("tacotron2_config"), waveglow_config=data.get("waveglow_config"),
                    symbols=data.get("symbols"), cleaners=data.get("cleaners"),
                    end_punctuation=data.get("end_punctuation"),
-                   tolerances=dict(data.get("tolerances") or {}))
+                   tolerances=dict(data.get("tolerances") or {}),
+                   verification=dict(data.get("verification") or {}))
 
     def has_tacotron2(self) -> bool:
         return all(name in self.graphs for name in TACOTRON2_GRAPHS)

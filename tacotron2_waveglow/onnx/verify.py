@@ -52,6 +52,15 @@ INFER_STEPS = 12
 VERIFY_SIZES = dict(batch=3, text_len=13, frames=7)
 
 
+def effective_tolerances(precision: str, overrides: Optional[Mapping[str, float]] = None) -> Dict[str, float]:
+    """The tolerance of every check for graphs of ``precision``, with ``overrides`` applied."""
+    unknown = sorted(set(overrides or {}) - set(DEFAULT_TOLERANCES))
+    if unknown:
+        raise OnnxExportError(f"unknown verification check(s) {unknown}; the checks are {list(DEFAULT_TOLERANCES)}")
+    base = FP16_TOLERANCES if precision == "fp16" else DEFAULT_TOLERANCES
+    return {**base, **(overrides or {})}
+
+
 class OnnxVerificationError(OnnxExportError):
     """ONNX Runtime's outputs differ from PyTorch's beyond the tolerance."""
 
@@ -112,8 +121,7 @@ def verify_export(folder: PathLike, tacotron2: Optional[Tacotron2] = None, waveg
     """
     manifest = read_manifest(folder)
     check_configs(manifest, folder, tacotron2, waveglow)
-    base = FP16_TOLERANCES if manifest.precision == "fp16" else DEFAULT_TOLERANCES
-    report = VerificationReport(tolerances={**base, **(tolerances or {})})
+    report = VerificationReport(tolerances=effective_tolerances(manifest.precision, tolerances))
     generator = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng(devices=[]), torch.no_grad(), plain_cpu_kernels():
         if tacotron2 is not None:

@@ -29,6 +29,9 @@ def test_export_writes_graphs_and_manifest(tiny_export, tiny_models):
     assert manifest.waveglow_config == tiny_models[1].config.to_dict()
     assert manifest.symbols == list(symbols) and manifest.cleaners == ["english_cleaners"]
     assert manifest.package_version
+    assert manifest.tolerances["infer"] == 1e-3
+    assert set(manifest.verification) == set(manifest.tolerances)  # the errors measured at export
+    assert all(manifest.verification[k] <= manifest.tolerances[k] for k in manifest.verification)
     for name, spec in manifest.graphs.items():
         model = onnx.load(str(tiny_export / spec.file))
         onnx.checker.check_model(model)
@@ -211,10 +214,11 @@ def test_refuses_a_folder_without_the_model(mini_waveglow, tmp_path):
     (dict(), "nothing to export"),
     (dict(waveglow="model.pt"), "waveglow must be a WaveGlow"),
     (dict(opset=9), "opset must be one of"),
+    (dict(tolerances={"vocoder": 1.0}), "unknown verification check(s) ['vocoder']"),
     (dict(precision="int8"), "precision 'int8' is not supported; use one of fp32, fp16"),
 ])
 def test_refuses_bad_arguments(tmp_path, kwargs, fragment, mini_waveglow):
-    if "opset" in kwargs or "precision" in kwargs:
+    if kwargs and "waveglow" not in kwargs:
         kwargs["waveglow"] = mini_waveglow
     with pytest.raises(OnnxExportError) as excinfo:
         export_onnx(tmp_path / "out", **kwargs)
