@@ -33,7 +33,7 @@ from tacotron2.model import _check_text
 from tacotron2.outputs import Tacotron2Inference, Tacotron2InferenceWithLimit
 from tacotron2.prenet_masks import draw_prenet_masks_
 from tacotron2.stop_check import StopTracker
-from waveglow import WaveGlowConfig
+from waveglow import WaveGlow, WaveGlowConfig
 from waveglow.chunked import draw_latent
 from waveglow.model import HOP_LENGTH
 
@@ -64,6 +64,20 @@ class _OnnxModel:
         """No-op returning self (the graphs are inference graphs)."""
         return self
 
+    def _open(self, folder: PathLike, manifest: Optional[Manifest], label: str, graphs: Sequence[str],
+              config: Optional[dict], providers: Optional[Sequence[str]], threads: Optional[int]) -> dict:
+        """Read the manifest, refuse a folder without ``graphs``, open their sessions; returns ``config``."""
+        self.manifest = read_manifest(folder) if manifest is None else manifest
+        config = getattr(self.manifest, config)
+        if not all(name in self.manifest.graphs for name in graphs) or config is None:
+            flag = "--tacotron2" if label == "Tacotron 2" else "--waveglow"
+            raise OnnxExportError(f"{folder} holds no {label} graphs; export them with tacotron2-export-onnx "
+                                  f"{flag} PATH")
+        self.folder = os.fspath(folder)
+        self.sessions = open_graphs(folder, self.manifest, graphs, providers=providers, threads=threads)
+        self._float = _float_dtype(self.manifest)
+        return config
+
     def _check_precision(self, precision: str) -> None:
         if precision not in ("fp32", self.manifest.precision):
             raise ValueError(f"the ONNX Runtime backend runs the precision of its export "
@@ -86,14 +100,8 @@ class OnnxTacotron2(_OnnxModel):
 
     def __init__(self, folder: PathLike, *, providers: Optional[Sequence[str]] = None,
                  threads: Optional[int] = None, manifest: Optional[Manifest] = None) -> None:
-        self.manifest = read_manifest(folder) if manifest is None else manifest
-        if not self.manifest.has_tacotron2() or self.manifest.tacotron2_config is None:
-            raise OnnxExportError(f"{folder} holds no Tacotron 2 graphs (exported with --waveglow only?); "
-                                  "export one with tacotron2-export-onnx --tacotron2 PATH")
-        self.folder = os.fspath(folder)
-        self.config = Tacotron2Config.from_dict(self.manifest.tacotron2_config)
-        self.sessions = open_graphs(folder, self.manifest, TACOTRON2_GRAPHS, providers=providers, threads=threads)
-        self._float = _float_dtype(self.manifest)
+        config = self._open(folder, manifest, "Tacotron 2", TACOTRON2_GRAPHS, "tacotron2_config", providers, threads)
+        self.config = Tacotron2Config.from_dict(config)
 
     @property
     def gate_threshold(self) -> float:
@@ -201,16 +209,10 @@ class OnnxWaveGlow(_OnnxModel):
 
     def __init__(self, folder: PathLike, *, providers: Optional[Sequence[str]] = None,
                  threads: Optional[int] = None, manifest: Optional[Manifest] = None) -> None:
-        self.manifest = read_manifest(folder) if manifest is None else manifest
-        if not self.manifest.has_waveglow() or self.manifest.waveglow_config is None:
-            raise OnnxExportError(f"{folder} holds no WaveGlow graph (exported with --tacotron2 only?); "
-                                  "export one with tacotron2-export-onnx --waveglow PATH")
-        self.folder = os.fspath(folder)
-        self.config = WaveGlowConfig.from_dict(self.manifest.waveglow_config)
+        config = self._open(folder, manifest, "WaveGlow", WAVEGLOW_GRAPHS, "waveglow_config", providers, threads)
+        self.config = WaveGlowConfig.from_dict(config)
         self.n_group = self.config.n_group
         self.upsample = UpsampleShape((HOP_LENGTH,), self.config.n_mel_channels, torch.empty(0))
-        self.sessions = open_graphs(folder, self.manifest, WAVEGLOW_GRAPHS, providers=providers, threads=threads)
-        self._float = _float_dtype(self.manifest)
 
     @torch.no_grad()
     def infer(self, mel: torch.Tensor, sigma: float = 1.0, z: Optional[torch.Tensor] = None, *,
@@ -226,18 +228,13 @@ class OnnxWaveGlow(_OnnxModel):
         if compute_dtype is not None:
             raise ValueError(f"the ONNX Runtime backend runs the precision of its export ({self.manifest.precision}), "
                              f"not compute_dtype={compute_dtype}")
-        n_mel = self.config.n_mel_channels
-        if not torch.is_tensor(mel) or mel.dim() != 3 or mel.size(1) != n_mel or mel.size(2) == 0:
-            shape = tuple(mel.shape) if torch.is_tensor(mel) else type(mel).__name__
-            raise ValueError(f"mel must be (B, {n_mel}, T_mel) with at least one frame, got {shape}")
-        if not mel.is_floating_point():
-            raise TypeError(f"mel must be a floating-point tensor, got {mel.dtype}")
+        # WaveGlow's own input checks; they read only upsample.in_channels and n_group, which this class has
+        WaveGlow._check_mel(self, mel)
         batch, n_steps = mel.size(0), mel.size(2) * HOP_LENGTH // self.n_group
         if z is None:
             z = draw_latent(self, batch, n_steps, torch.device("cpu"))
-        elif tuple(z.shape) != (batch, self.n_group, n_steps):
-            raise ValueError(f"z must have shape (B, n_group, T_mel * 256 // n_group) = "
-                             f"{(batch, self.n_group, n_steps)}, got {tuple(z.shape)}")
+        else:
+            WaveGlow._check_z(self, z, batch, n_steps)
         audio = self.sessions["waveglow"].run(None, {"mel": _numpy(mel, self._float), "z": _numpy(z, self._float),
                                                      "sigma": np.asarray(sigma, dtype=self._float)})[0]
         return torch.from_numpy(np.asarray(audio, dtype=np.float32))

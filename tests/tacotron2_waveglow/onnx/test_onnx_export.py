@@ -207,7 +207,7 @@ def test_refuses_a_folder_without_the_model(mini_waveglow, tmp_path):
     export_onnx(tmp_path / "wg", waveglow=mini_waveglow, verify=False)
     with pytest.raises(OnnxExportError) as excinfo:
         OnnxTacotron2(tmp_path / "wg")
-    _one_line(excinfo, "holds no Tacotron 2 graphs")
+    _one_line(excinfo, "holds no Tacotron 2 graphs", "--tacotron2 PATH")
 
 
 @pytest.mark.parametrize("kwargs, fragment", [
