@@ -28,8 +28,9 @@ from waveglow import WaveGlow
 
 from ..bundles import NVIDIA_TEXT, TextProcessor
 from .graphs import DecoderStepGraph, EncoderGraph, PostnetGraph, WaveGlowGraph
-from .plain_kernels import plain_cpu_kernels
 from .manifest import EXPORT_ID_KEY, GRAPH_KEY, MANIFEST_NAME, GraphSpec, Manifest, OnnxExportError
+from .plain_kernels import plain_cpu_kernels
+from .sessions import import_onnx, import_onnxruntime
 from .specs import axis_sizes, dynamic_axes, sample_feed, tacotron2_specs, waveglow_specs
 from .verify import VerificationReport, effective_tolerances, verify_export
 
@@ -74,8 +75,7 @@ def _check_out_dir(out_dir: Path, force: bool) -> None:
 def _export_graph(module: torch.nn.Module, spec: GraphSpec, path: Path, opset: int, export_id: str, name: str,
                   sizes: Dict[str, int], n_symbols: Optional[int]) -> None:
     """Trace ``module`` to ``path`` and stamp the graph with the export id and its role."""
-    import onnx
-
+    onnx = import_onnx()
     feed = sample_feed(spec, sizes, torch.Generator().manual_seed(0), n_symbols)
     with torch.no_grad(), plain_cpu_kernels(), warnings.catch_warnings():
         # the TorchScript exporter is deprecated in favour of dynamo=True (see the module docstring) and warns
@@ -147,6 +147,9 @@ def export_onnx(out_dir: PathLike, tacotron2: Optional[Tacotron2] = None, wavegl
     if precision not in PRECISIONS:
         raise OnnxExportError(f"precision {precision!r} is not supported; use one of {', '.join(PRECISIONS)}")
     effective_tolerances(precision, tolerances)  # refuse unknown check names before any work
+    import_onnx()
+    if verify:
+        import_onnxruntime()
     for label, model, cls in (("tacotron2", tacotron2, Tacotron2), ("waveglow", waveglow, WaveGlow)):
         if model is not None and not isinstance(model, cls):
             raise OnnxExportError(f"{label} must be a {cls.__name__}, got {type(model).__name__}")

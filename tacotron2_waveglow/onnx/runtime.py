@@ -102,6 +102,7 @@ class OnnxTacotron2(_OnnxModel):
                  threads: Optional[int] = None, manifest: Optional[Manifest] = None) -> None:
         config = self._open(folder, manifest, "Tacotron 2", TACOTRON2_GRAPHS, "tacotron2_config", providers, threads)
         self.config = Tacotron2Config.from_dict(config)
+        self._step_outputs = [o.name for o in self.sessions["decoder_step"].get_outputs()]
 
     @property
     def gate_threshold(self) -> float:
@@ -119,9 +120,7 @@ class OnnxTacotron2(_OnnxModel):
 
     def decoder_step(self, inputs: dict) -> dict:
         """One run of the decoder-step graph: ``inputs`` by name -> outputs by name (numpy)."""
-        session = self.sessions["decoder_step"]
-        names = [o.name for o in session.get_outputs()]
-        return dict(zip(names, session.run(None, inputs)))
+        return dict(zip(self._step_outputs, self.sessions["decoder_step"].run(None, inputs)))
 
     def postnet(self, mel: np.ndarray) -> np.ndarray:
         """``mel + postnet(mel)``, ``(B, n_mels, T)``."""

@@ -21,6 +21,15 @@ def import_onnxruntime():
     return onnxruntime
 
 
+def import_onnx():
+    """The ``onnx`` module (needed to export), or an ``ImportError`` saying how to install it."""
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError("exporting needs onnx and onnxruntime: pip install 'tacotron2-waveglow[onnx]'") from None
+    return onnx
+
+
 def session_options(threads: Optional[int] = None):
     """``onnxruntime.SessionOptions`` with ``threads`` intra-op threads (``None``: ONNX Runtime's default)."""
     ort = import_onnxruntime()
