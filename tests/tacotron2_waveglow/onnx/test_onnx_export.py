@@ -144,6 +144,25 @@ def test_force_replaces_an_export(mini_waveglow, export_copy):
     assert not [p for p in export_copy.parent.iterdir() if p.name.startswith(".")]
 
 
+def test_an_output_folder_taken_by_another_run_meanwhile_is_left_alone(mini_waveglow, tmp_path, monkeypatch):
+    import tacotron2_waveglow.onnx.export as export_module
+
+    real_verify = export_module.verify_export
+    out = tmp_path / "shared"
+
+    def other_run_finishes_first(*args, **kwargs):  # another process publishes into the same folder meanwhile
+        out.mkdir()
+        (out / "theirs.txt").write_text("finished work")
+        return real_verify(*args, **kwargs)
+
+    monkeypatch.setattr(export_module, "verify_export", other_run_finishes_first)
+    with pytest.raises(OnnxExportError) as excinfo:
+        export_onnx(out, waveglow=mini_waveglow)
+    _one_line(excinfo, "already holds files")
+    assert sorted(p.name for p in out.iterdir()) == ["theirs.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["shared"]  # no staging folder left
+
+
 def test_failed_verification_publishes_nothing(mini_waveglow, tmp_path):
     with pytest.raises(OnnxVerificationError) as excinfo:
         export_onnx(tmp_path / "out", waveglow=mini_waveglow, tolerances={"waveglow": -1.0})
