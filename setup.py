@@ -13,8 +13,9 @@ setup(
     python_requires=">=3.9",
     # the five packages of the design, and everything else under one distinctive name
     packages=["tacotron2", "waveglow", "text", "audio", "checkpoints", "tacotron2_waveglow",
-              "tacotron2_waveglow.synthesis", "tacotron2_waveglow.training", "tacotron2_waveglow.training.data",
-              "tacotron2_waveglow.training.models", "tacotron2_waveglow.onnx"],
+              "tacotron2_waveglow.onnx", "tacotron2_waveglow.synthesis", "tacotron2_waveglow.training",
+              "tacotron2_waveglow.training.data",
+              "tacotron2_waveglow.training.models"],
     package_data={"tacotron2_waveglow": ["data/*.pt"]},
     install_requires=[
         "torch>=2.0",
