@@ -26,6 +26,13 @@ def load_tiny(golden_dir: Path, name: str):
 
 
 @pytest.fixture(scope="session")
+def load_golden(golden_dir):
+    """``load_golden(name)``: :func:`load_tiny` from the golden folder (a fixture: test modules cannot import
+    from a conftest reliably, several share that module name)."""
+    return lambda name: load_tiny(golden_dir, name)
+
+
+@pytest.fixture(scope="session")
 def tiny_models(golden_dir):
     """``(tacotron2, waveglow)`` from the hub-layout golden files (do not modify: deep-copy first)."""
     return load_tiny(golden_dir, "tacotron2_tiny_ngc"), load_tiny(golden_dir, "waveglow_tiny_ngc")

@@ -10,7 +10,6 @@ import torch
 pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
-from conftest import load_tiny  # noqa: E402  (the folder's conftest, on the path for its tests)
 from tacotron2_waveglow.onnx import (OnnxExportError, OnnxTacotron2, OnnxVerificationError, OnnxWaveGlow,  # noqa: E402
                                      export_onnx, read_manifest, verify_export)
 from tacotron2_waveglow.onnx.manifest import EXPORT_ID_KEY, MANIFEST_NAME  # noqa: E402
@@ -55,10 +54,10 @@ def test_export_leaves_the_models_untouched(tiny_models):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["tacotron2_tiny_ngc", "tacotron2_tiny_dle_train", "tacotron2_tiny_nvidia_repo"])
-def test_tacotron2_layouts_give_nvidias_outputs(golden_dir, expected_tacotron2, tmp_path, name, tiny_export):
+def test_tacotron2_layouts_give_nvidias_outputs(load_golden, expected_tacotron2, tmp_path, name, tiny_export):
     folder = tiny_export if name == "tacotron2_tiny_ngc" else tmp_path / "t2"
     if folder != tiny_export:
-        export_onnx(folder, load_tiny(golden_dir, name), verify=False)  # the golden outputs are the check
+        export_onnx(folder, load_golden(name), verify=False)  # the golden outputs are the check
     model, e = OnnxTacotron2(folder), expected_tacotron2
     torch.manual_seed(e["infer_seed"])
     result = model.infer(e["text_padded"], e["input_lengths"])
@@ -72,8 +71,8 @@ def test_tacotron2_layouts_give_nvidias_outputs(golden_dir, expected_tacotron2, 
 
 
 @pytest.mark.slow
-def test_fp16_tacotron2_file_exports_close_to_nvidia(golden_dir, expected_tacotron2, tmp_path):
-    export_onnx(tmp_path / "t2", load_tiny(golden_dir, "tacotron2_tiny_ngc_fp16"), verify=False)
+def test_fp16_tacotron2_file_exports_close_to_nvidia(load_golden, expected_tacotron2, tmp_path):
+    export_onnx(tmp_path / "t2", load_golden("tacotron2_tiny_ngc_fp16"), verify=False)
     e = expected_tacotron2
     torch.manual_seed(e["infer_no_early_stop_seed"])
     result = OnnxTacotron2(tmp_path / "t2").infer(e["text_padded"], e["input_lengths"], early_stopping=False)
@@ -86,10 +85,10 @@ def test_fp16_tacotron2_file_exports_close_to_nvidia(golden_dir, expected_tacotr
     ("waveglow_tiny_glow_pickle", "waveglow_tiny_glow_expected.pt"),
     ("waveglow_tiny_glow_old_pickle", "waveglow_tiny_glow_old_expected.pt"),  # alternate halves
 ])
-def test_waveglow_layouts_give_nvidias_audio(golden_dir, tmp_path, name, expected_file, tiny_export):
+def test_waveglow_layouts_give_nvidias_audio(golden_dir, load_golden, tmp_path, name, expected_file, tiny_export):
     folder = tiny_export if name == "waveglow_tiny_ngc" else tmp_path / "wg"
     if folder != tiny_export:
-        export_onnx(folder, waveglow=load_tiny(golden_dir, name), verify=False)  # the golden audio is the check
+        export_onnx(folder, waveglow=load_golden(name), verify=False)  # the golden audio is the check
     e = torch.load(golden_dir / expected_file, weights_only=True)
     torch.manual_seed(e["infer_seed"])
     audio = OnnxWaveGlow(folder).infer(e["mel"], sigma=e["infer_sigma"])
