@@ -111,6 +111,17 @@ def test_fp16_export_runs_close_to_fp32(tiny_models, tiny_export, tmp_path):
     assert float((half - full).abs().max()) < 1e-2 * max(1.0, float(full.abs().max()))
 
 
+@pytest.mark.parametrize("opset", [14, 20])
+def test_other_opsets(mini_waveglow, tmp_path, opset):
+    from tacotron2_waveglow.onnx.sessions import default_opset
+
+    export_onnx(tmp_path / "out", waveglow=mini_waveglow, opset=opset)  # verified while exporting
+    assert read_manifest(tmp_path / "out").opset == opset
+    assert default_opset(tmp_path / "out" / "waveglow.onnx") == opset
+    assert {o.domain or "ai.onnx": o.version
+            for o in onnx.load(str(tmp_path / "out" / "waveglow.onnx")).opset_import}["ai.onnx"] == opset
+
+
 @pytest.fixture(scope="module")
 def expected_tacotron2(golden_dir):
     return torch.load(golden_dir / "tacotron2_tiny_expected.pt", weights_only=True)
