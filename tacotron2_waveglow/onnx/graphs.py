@@ -15,7 +15,7 @@
 """
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import Tuple
 
 import torch
 from torch import Tensor, nn
@@ -121,7 +121,3 @@ class WaveGlowGraph(nn.Module):
         # sigma * z[:, channels] is what infer computes per slice; scaling z first gives the same values
         return self.prepared.infer(mel, 1.0, z * sigma.to(z.dtype))
 
-
-def graph_parameters(module: nn.Module) -> List[Tensor]:
-    """Every parameter and buffer the graph reads (for dtype checks)."""
-    return list(module.parameters()) + list(module.buffers())

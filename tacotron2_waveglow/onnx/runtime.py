@@ -104,10 +104,6 @@ class OnnxTacotron2(_OnnxModel):
         self.config = Tacotron2Config.from_dict(config)
         self._step_outputs = [o.name for o in self.sessions["decoder_step"].get_outputs()]
 
-    @property
-    def gate_threshold(self) -> float:
-        return self.config.gate_threshold
-
     def encode(self, text_padded: torch.Tensor, input_lengths: torch.Tensor) -> Tuple[np.ndarray, np.ndarray]:
         """``(memory (B, max(lengths), E), processed_memory (B, max(lengths), attention_dim))`` as numpy arrays."""
         _check_text(text_padded, input_lengths, self.config.n_symbols)
