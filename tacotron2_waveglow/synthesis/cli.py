@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fp32 (default, fast), fp32_exact (NVIDIA's exact decoder numbers, slower), "
                         "fp16 (CUDA autocast), bf16 (autocast) or int8 (CPU: int8 decoder and WaveGlow, "
                         "fastest; about a minute of set-up on first use)")
+    p.add_argument("--backend", default="pytorch", choices=("pytorch", "onnxruntime"),
+                   help="pytorch (default) or onnxruntime (the graphs of tacotron2-export-onnx, see --onnx-dir)")
+    p.add_argument("--onnx-dir", metavar="DIR", help="export folder of tacotron2-export-onnx, for --backend onnxruntime")
     p.add_argument("--seed", type=int, default=None,
                    help="random seed in [0, 2**63): same seed, same audio (with -i, line n uses seed + n)")
     p.add_argument("--max-decoder-steps", type=int, default=None, metavar="N",
@@ -93,6 +96,18 @@ def _check_options(args: argparse.Namespace) -> None:
 
     if args.text is not None and args.input is not None:
         raise UsageError("give either TEXT or -i FILE, not both")
+    if (args.backend == "onnxruntime") != (args.onnx_dir is not None):
+        raise UsageError("--backend onnxruntime and --onnx-dir DIR go together: give both or neither")
+    if args.onnx_dir is not None:
+        for flag, value in (("--tacotron2", args.tacotron2), ("--waveglow", args.waveglow),
+                            ("--pretrained", args.pretrained)):
+            if value is not None:
+                raise UsageError(f"{flag} does not apply to --backend onnxruntime: the models come from --onnx-dir")
+        if args.precision != "fp32" or args.device == "cuda":
+            raise UsageError("--precision and --device cuda do not apply to --backend onnxruntime "
+                             "(its graphs run on the CPU in the precision they were exported in)")
+        if not Path(args.onnx_dir).is_dir():
+            raise UsageError(f"--onnx-dir: folder not found: {args.onnx_dir}")
     if args.pretrained is not None and args.tacotron2 is not None and \
             (args.waveglow is not None or args.vocoder == "griffin-lim"):
         raise UsageError("--pretrained is unused when --tacotron2 and the vocoder weights are given; drop one")
@@ -238,6 +253,15 @@ def _make_synthesizer(args: argparse.Namespace) -> "Synthesizer":
     from .models import load_models
     from .pipeline import Synthesizer
 
+    if args.onnx_dir is not None:
+        try:
+            synth = Synthesizer.from_onnx(args.onnx_dir, vocoder=args.vocoder, device="cpu",
+                                          progress=False if args.quiet else None,
+                                          **({} if args.denoise is None else {"denoiser_strength": args.denoise}))
+        except ImportError as exc:  # onnxruntime not installed: say how to get it
+            raise UsageError(str(exc)) from None
+        _info(args, f"Tacotron 2 and vocoder: ONNX Runtime graphs in {args.onnx_dir}")
+        return synth
     voice, griffin = _choose_voice(args)
     models = load_models(args.tacotron2, args.waveglow, voice=voice, need_waveglow=not griffin,
                          cache_dir=args.cache_dir, progress=not args.quiet)
