@@ -11,6 +11,7 @@ import torch
 from .errors import CheckpointError, UnsafeCheckpointError
 from .read import read_checkpoint
 from .state_dict import DISTRIBUTED_PREFIXES
+from .unpickler import MODULE_CLASSES
 
 LAYOUTS = {
     "hub": "hub/NGC ({'state_dict', 'config'})",
@@ -37,12 +38,14 @@ class CheckpointReport:
     weight_norm: Optional[str]
     needs: List[str] = field(default_factory=list)
     load_result: Optional[str] = None
+    size_bytes: int = 0
 
     def format(self) -> str:
         """Human-readable multi-line report."""
         dtypes = ", ".join(f"{k} x{v}" for k, v in sorted(self.dtypes.items())) or "none"
         lines = [
             f"file:        {self.path}",
+            f"size:        {self.size_bytes} bytes",
             f"layout:      {LAYOUTS.get(self.layout, self.layout)}",
             f"model:       {self.model or 'unknown'}",
             f"top-level:   {', '.join(self.top_level_keys) or '-'}",
@@ -130,25 +133,29 @@ def _n_values(tensors: Mapping[str, torch.Tensor]) -> int:
 
 
 def _pickled_tensors(path: str) -> Dict[str, torch.Tensor]:
-    """Tensors of an NVIDIA/waveglow pickled module, read by the restricted unpickler (empty if refused)."""
+    """Tensors of an NVIDIA/waveglow pickled module, read by the restricted unpickler.
+
+    A refused global or a damaged file raises :class:`CheckpointError`.
+    """
     from .waveglow import read_waveglow_checkpoint
 
-    try:
-        return dict(read_waveglow_checkpoint(path).state_dict)
-    except CheckpointError:
-        return {}  # the load check below reports why
+    return dict(read_waveglow_checkpoint(path).state_dict)
 
 
 def inspect_checkpoint(path: Union[str, os.PathLike], config: Optional[Mapping[str, Any]] = None,
                        try_load: bool = True) -> CheckpointReport:
     """Report on the checkpoint at ``path`` without executing pickled code.
 
-    Raises :class:`CheckpointError` for a missing, empty or corrupt file.
+    Raises :class:`CheckpointError` for a missing, empty, corrupt or unsafe
+    file (a pickle that names a global other than the known WaveGlow module
+    classes), so ``python -m checkpoints inspect`` exits non-zero for it.
     """
     path = os.fspath(path)
     try:
         obj = read_checkpoint(path)
     except UnsafeCheckpointError as exc:
+        if exc.global_name not in MODULE_CLASSES:
+            raise
         tensors = _pickled_tensors(path)
         report = CheckpointReport(path, "module_pickle", "waveglow" if "glow" in (exc.global_name or "") else None,
                                   None, [], None, _dtype_counts(tensors), _n_values(tensors), _weight_norm(list(tensors)),
@@ -164,6 +171,7 @@ def inspect_checkpoint(path: Union[str, os.PathLike], config: Optional[Mapping[s
             path, layout, guess_model(keys), dict(stored) if stored is not None else None, [str(k) for k in obj],
             _prefix(keys), _dtype_counts(tensors), _n_values(tensors), _weight_norm(keys),
             _needs(layout, guess_model(keys)))
+    report.size_bytes = os.path.getsize(path)
     if try_load:
         report.load_result = _try_load(path, report.model, config)
     return report

@@ -14,7 +14,16 @@ OPTIONAL_SUFFIXES: Tuple[str, ...] = ("num_batches_tracked",)
 
 def strip_prefixes(state_dict: Mapping[str, torch.Tensor],
                    prefixes: Sequence[str] = DISTRIBUTED_PREFIXES) -> Dict[str, torch.Tensor]:
-    """Remove the first matching wrapper prefix (``module.1.``, ``module.``) from every key."""
+    """Remove the first matching wrapper prefix (``module.1.``, ``module.``) from every key.
+
+    Raises :class:`CheckpointError` unless ``state_dict`` maps string keys to tensors.
+    """
+    if not isinstance(state_dict, Mapping):
+        raise CheckpointError(f"the state dict is a {type(state_dict).__name__}, not a mapping of names to tensors")
+    for key, value in state_dict.items():
+        if not isinstance(key, str) or not isinstance(value, torch.Tensor):
+            raise CheckpointError(f"state dict entry {key!r} is a {type(key).__name__} key with a "
+                                  f"{type(value).__name__} value; expected parameter names mapped to tensors")
     for prefix in prefixes:
         if state_dict and all(k.startswith(prefix) for k in state_dict):
             return {k[len(prefix):]: v for k, v in state_dict.items()}

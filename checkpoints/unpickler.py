@@ -429,14 +429,15 @@ class _StorageScanner(RestrictedUnpickler):
             return _Opaque
 
 
-def scan_legacy_storages(path: Union[str, os.PathLike]) -> None:
+def scan_legacy_storages(path: Union[str, os.PathLike]) -> bool:
     """Check, before ``torch.load`` allocates anything, that a legacy file holds every storage it uses.
 
     Refuses (:class:`CheckpointError`) storages that are declared but never
     filled, records whose element count differs from the declaration, and
     data past the end of the file. A pickle the scan cannot follow (an
     unknown construct) is left to ``torch.load``'s own weights-only checks;
-    a file that is not legacy-format is left alone.
+    a file that is not legacy-format is left alone. Returns whether the
+    whole file was followed (``True``: every storage is present).
     """
     path = Path(path)
     size = path.stat().st_size
@@ -456,11 +457,11 @@ def scan_legacy_storages(path: Union[str, os.PathLike]) -> None:
         except CheckpointError as exc:
             if "storage" in str(exc):
                 raise
-            return  # not a legacy file, or a pickle torch.load judges itself
+            return False  # not a legacy file, or a pickle torch.load judges itself
         except Exception:  # noqa: BLE001 - any other failure is torch.load's to report
-            return
+            return False
         if not isinstance(keys, (list, tuple)):
-            return
+            return False
         keys = [str(key) for key in keys]
         for key in keys:
             if key not in declared:
@@ -471,6 +472,7 @@ def scan_legacy_storages(path: Union[str, os.PathLike]) -> None:
             if stream.tell() > size:
                 raise CheckpointError(f"{str(path)!r} is truncated (storage {key} is incomplete)")
     _check_all_filled(declared, keys, path)
+    return True
 
 
 def restricted_load(path: Union[str, os.PathLike]) -> Any:
