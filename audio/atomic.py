@@ -157,14 +157,19 @@ def atomic_write(path: PathLike, write: Callable[[BinaryIO], None], *, overwrite
     except OSError as exc:
         raise write_failure(path, exc) from exc
     recorder: Optional[_RecordingFile] = None
+    in_callback = False  # exceptions of write()/verify() are the caller's, passed on unchanged
     try:
         with os.fdopen(fd, "wb") as handle:
             recorder = _RecordingFile(handle)
+            in_callback = True
             write(recorder)  # type: ignore[arg-type]
+            in_callback = False
             handle.flush()
             os.fsync(handle.fileno())
         if verify is not None:
+            in_callback = True
             verify(Path(tmp))
+            in_callback = False
         os.chmod(tmp, 0o666 & ~_current_umask())
         if overwrite:
             os.replace(tmp, path)
@@ -174,12 +179,10 @@ def atomic_write(path: PathLike, write: Callable[[BinaryIO], None], *, overwrite
         if os.path.exists(tmp):
             os.unlink(tmp)
         recorded = recorder.error if recorder is not None else None
-        if isinstance(exc, FileExistsError) or not isinstance(exc, (OSError, RuntimeError)):
-            raise
-        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+        if recorded is not None and isinstance(exc, (OSError, RuntimeError)):
+            raise write_failure(path, recorded) from exc  # the handle's write failed (torch.save hides it)
+        if not in_callback and isinstance(exc, OSError) and not isinstance(exc, (FileExistsError, WriteError)):
             raise write_failure(path, exc) from exc
-        if recorded is not None:
-            raise write_failure(path, recorded) from exc
         raise
     return path
 
