@@ -1,6 +1,6 @@
 """``python -m checkpoints``: inspect a checkpoint, convert one to the hub layout, list/download pretrained files.
 
-    python -m checkpoints inspect FILE [--config JSON]
+    python -m checkpoints inspect FILE [--config JSON]     (exit 2 when the file does not load)
     python -m checkpoints convert IN OUT [--fp16] [--config JSON] [--force]
     python -m checkpoints list
     python -m checkpoints download NAME [--cache-dir DIR] [--force]
@@ -57,7 +57,12 @@ def _config(text: Optional[str]) -> Optional[Dict[str, Any]]:
 def _inspect(args: argparse.Namespace) -> int:
     from .inspect import inspect_checkpoint
 
-    print(inspect_checkpoint(args.file, config=_config(args.config), try_load=not args.no_load).format())
+    report = inspect_checkpoint(args.file, config=_config(args.config), try_load=not args.no_load)
+    print(report.format())
+    if report.loads is False:  # described, but refused by the loaders: say so and fail
+        from .errors import CheckpointError
+
+        raise CheckpointError(f"{args.file} {report.load_result}")
     return 0
 
 

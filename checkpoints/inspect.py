@@ -40,6 +40,11 @@ class CheckpointReport:
     load_result: Optional[str] = None
     size_bytes: int = 0
 
+    @property
+    def loads(self) -> Optional[bool]:
+        """Whether the trial load succeeded; ``None`` when it was not tried."""
+        return None if self.load_result is None else self.load_result.startswith("loads as")
+
     def format(self) -> str:
         """Human-readable multi-line report."""
         dtypes = ", ".join(f"{k} x{v}" for k, v in sorted(self.dtypes.items())) or "none"
@@ -64,7 +69,7 @@ class CheckpointReport:
 
 def guess_model(keys: List[str]) -> Optional[str]:
     """``"tacotron2"``, ``"waveglow"`` or ``None`` from state-dict key names."""
-    joined = " ".join(keys)
+    joined = " ".join(map(str, keys))
     if "embedding.weight" in joined and "decoder." in joined:
         return "tacotron2"
     if "WN." in joined or "convinv." in joined:
@@ -83,13 +88,13 @@ def _layout(obj: Mapping[str, Any]) -> str:
 
 
 def _prefix(keys: List[str]) -> Optional[str]:
-    return next((p for p in DISTRIBUTED_PREFIXES if keys and all(k.startswith(p) for k in keys)), None)
+    return next((p for p in DISTRIBUTED_PREFIXES if keys and all(str(k).startswith(p) for k in keys)), None)
 
 
 def _weight_norm(keys: List[str]) -> Optional[str]:
-    if any(k.endswith("weight_g") for k in keys):
+    if any(str(k).endswith("weight_g") for k in keys):
         return "weight_g / weight_v (torch.nn.utils.weight_norm)"
-    if any(".parametrizations.weight.original0" in k for k in keys):
+    if any(".parametrizations.weight.original0" in str(k) for k in keys):
         return "parametrizations.weight.original0/1 (torch.nn.utils.parametrizations.weight_norm)"
     return None
 

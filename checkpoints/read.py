@@ -12,7 +12,7 @@ import torch
 
 from .errors import CheckpointError, UnsafeCheckpointError
 from .limits import check_regular_file, check_tensor_views, check_zip_entries
-from .unpickler import MODULE_CLASSES, one_line, refused_global, scan_legacy_storages
+from .unpickler import MODULE_CLASSES, first_refused_global, one_line, refused_global, scan_legacy_storages
 
 PathOrDict = Union[str, os.PathLike, Mapping[str, Any]]
 
@@ -76,5 +76,9 @@ def _explain_load_failure(path: Path, exc: Exception) -> CheckpointError:
     if detail and not detail.startswith("Unsupported operand"):  # it tried to call or build something
         return UnsafeCheckpointError(
             f"{str(path)!r}: refused to unpickle it: this file asks to run code ({detail})", global_name="")
+    hidden = first_refused_global(path)  # weights-only loading may stop earlier (e.g. at protocol 4's FRAME)
+    if hidden is not None:
+        error = refused_global(hidden)
+        return UnsafeCheckpointError(f"{str(path)!r}: {error}", global_name=error.global_name)
     reason = detail or f"{type(exc).__name__}: {one_line(exc)}"
     return CheckpointError(f"{str(path)!r} is truncated or not a PyTorch checkpoint ({reason})")

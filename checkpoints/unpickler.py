@@ -422,10 +422,17 @@ class _StorageScanner(RestrictedUnpickler):
     dispatch = dict(RestrictedUnpickler.dispatch)
     dispatch[pickle.BUILD[0]] = lambda self: self.stack.pop()
 
+    def __init__(self, file: BinaryIO, storage_loader: Callable[[StorageType, str, int], torch.Tensor],
+                 strict: bool = False) -> None:
+        super().__init__(file, storage_loader)
+        self._strict = strict  # True: a refused global stops the scan (UnsafeCheckpointError)
+
     def find_class(self, module: str, name: str) -> Any:
         try:
             return super().find_class(module, name)
         except UnsafeCheckpointError:
+            if self._strict:
+                raise
             return _Opaque
 
 
@@ -473,6 +480,38 @@ def scan_legacy_storages(path: Union[str, os.PathLike]) -> bool:
                 raise CheckpointError(f"{str(path)!r} is truncated (storage {key} is incomplete)")
     _check_all_filled(declared, keys, path)
     return True
+
+
+def first_refused_global(path: Union[str, os.PathLike]) -> Optional[str]:
+    """The first global in the file's pickle that the allow-list refuses, or ``None``.
+
+    Used to explain a file that ``torch.load(weights_only=True)`` rejects in
+    other words (for example a protocol-4 pickle). Storages become meta
+    tensors, nothing is allocated or called.
+    """
+    def meta(storage_type: StorageType, key: str, numel: int) -> torch.Tensor:
+        return torch.empty(max(int(numel), 0), dtype=storage_type.dtype, device="meta")
+
+    def scan(stream: BinaryIO) -> None:
+        _StorageScanner(stream, meta, strict=True).load()
+
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                check_zip_entries(archive, path)
+                name = next((n for n in archive.namelist() if n.endswith("data.pkl")), None)
+                if name is None:
+                    return None
+                scan(io.BytesIO(bytes(_read_entry(archive, name, archive.getinfo(name).file_size, Path(path)))))
+        else:
+            with open(path, "rb") as stream:
+                _read_legacy_header(stream, Path(path))
+                scan(stream)
+    except UnsafeCheckpointError as exc:
+        return exc.global_name
+    except Exception:  # noqa: BLE001 - damage of any kind: no refused global found
+        return None
+    return None
 
 
 def restricted_load(path: Union[str, os.PathLike]) -> Any:

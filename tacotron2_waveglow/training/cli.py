@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from checkpoints.cli_support import parse_json_object
+from audio.atomic import WriteError
+from checkpoints.cli_support import parse_json_object, report_error
+from checkpoints.errors import CheckpointError
 
 from .checkpointing import resolve_resume
 from .config import TrainerConfig
@@ -180,7 +182,11 @@ def main(argv: Optional[Sequence[str]] = None, model: Optional[str] = None) -> i
     rank = int(os.environ.get("RANK", "0"))
     logging.basicConfig(level=args.log_level.upper() if rank == 0 else logging.WARNING, stream=sys.stdout,
                         format="%(asctime)s %(name)s %(levelname)s: %(message)s")
-    run(args)
+    try:
+        run(args)
+    except (CheckpointError, WriteError) as exc:  # a refused/damaged checkpoint or a full disk: one line
+        report_error(f"{model}-train" if model else "python -m tacotron2_waveglow.training", exc)
+        return 2
     return 0
 
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 from tqdm.auto import tqdm
 
-from audio.atomic import atomic_torch_save
+from audio.atomic import atomic_torch_save, atomic_write_text
 
 from .data.bad_rows import ON_BAD_ROWS, handle_bad_rows
 from .data.filelist import Utterance, read_utterances
@@ -63,11 +62,7 @@ def write_mel_filelist(rows: Sequence[Utterance], mel_paths: Sequence[Path], dat
         except ValueError:
             shown = path.resolve()
         lines.append(f"{shown.as_posix()}|{row.text}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.replace(tmp, out)
-    return out
+    return atomic_write_text(out, "\n".join(lines) + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
