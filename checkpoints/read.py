@@ -68,8 +68,8 @@ def _explain_load_failure(path: Path, exc: Exception) -> CheckpointError:
         return UnsafeCheckpointError(
             f"{str(path)!r} holds a pickled {refused.group(1)} module (an original NVIDIA/waveglow file), which "
             "plain state-dict loading does not rebuild", global_name=refused.group(1))
-    if refused:
-        error = refused_global(refused.group(1))
+    if refused:  # torch shortens some names ("eval"); the restricted scan gives the full dotted one
+        error = refused_global(first_refused_global(path) or refused.group(1))
         return UnsafeCheckpointError(f"{str(path)!r}: {error}", global_name=error.global_name)
     stopped = _WEIGHTS_UNPICKLER.search(text)
     detail = " ".join(stopped.group(1).split())[:200] if stopped else ""

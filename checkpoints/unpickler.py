@@ -17,6 +17,7 @@ int64 element count and raw little-endian bytes).
 """
 from __future__ import annotations
 
+import _compat_pickle
 import collections
 import io
 import os
@@ -240,6 +241,11 @@ class RestrictedUnpickler(pickle._Unpickler):
         self._views: Dict[str, torch.Tensor] = {}
 
     def find_class(self, module: str, name: str) -> Any:
+        if self.proto < 3:  # Python 2 names, as pickle itself maps them (``__builtin__`` -> ``builtins``)
+            if (module, name) in _compat_pickle.NAME_MAPPING:
+                module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+            elif module in _compat_pickle.IMPORT_MAPPING:
+                module = _compat_pickle.IMPORT_MAPPING[module]
         qualname = f"{module}.{name}"
         if qualname in _STAND_INS:
             return _STAND_INS[qualname]
