@@ -62,23 +62,23 @@ def _explain_load_failure(path: Path, exc: Exception) -> CheckpointError:
 
     torch's advice to re-run with ``weights_only=False`` is never repeated.
     """
+    hidden = first_refused_global(path)  # also behind allowed classes, or where weights-only stopped early
+    if hidden is not None:
+        error = refused_global(hidden)
+        return UnsafeCheckpointError(f"{str(path)!r}: {error}", global_name=error.global_name)
     text = str(exc)
     refused = _REFUSED_GLOBAL.search(text)
     if refused and refused.group(1) in MODULE_CLASSES:
         return UnsafeCheckpointError(
             f"{str(path)!r} holds a pickled {refused.group(1)} module (an original NVIDIA/waveglow file), which "
             "plain state-dict loading does not rebuild", global_name=refused.group(1))
-    if refused:  # torch shortens some names ("eval"); the restricted scan gives the full dotted one
-        error = refused_global(first_refused_global(path) or refused.group(1))
+    if refused:  # the scan could not name it: torch's name (it shortens some, e.g. "eval")
+        error = refused_global(refused.group(1))
         return UnsafeCheckpointError(f"{str(path)!r}: {error}", global_name=error.global_name)
     stopped = _WEIGHTS_UNPICKLER.search(text)
     detail = " ".join(stopped.group(1).split())[:200] if stopped else ""
     if detail and not detail.startswith("Unsupported operand"):  # it tried to call or build something
         return UnsafeCheckpointError(
             f"{str(path)!r}: refused to unpickle it: this file asks to run code ({detail})", global_name="")
-    hidden = first_refused_global(path)  # weights-only loading may stop earlier (e.g. at protocol 4's FRAME)
-    if hidden is not None:
-        error = refused_global(hidden)
-        return UnsafeCheckpointError(f"{str(path)!r}: {error}", global_name=error.global_name)
     reason = detail or f"{type(exc).__name__}: {one_line(exc)}"
     return CheckpointError(f"{str(path)!r} is truncated or not a PyTorch checkpoint ({reason})")
