@@ -85,18 +85,28 @@ def remove_stale_temporaries(path: PathLike) -> int:
     another process may be writing it right now.
     """
     path = Path(path)
-    pattern = re.compile(rf"^\.{re.escape(path.name)}\.(?:(\d+)-)?[a-z0-9_]+\.tmp$")  # mkstemp's letters
+    return _remove_stale(path.parent, re.escape(path.name))
+
+
+def remove_stale_temporaries_in(folder: PathLike) -> int:
+    """Remove the leftover temporaries of every name in ``folder`` (once, before writing many files there)."""
+    return _remove_stale(Path(folder), r"[^/]+")
+
+
+def _remove_stale(folder: Path, name: str) -> int:
+    pattern = re.compile(rf"^\.{name}\.(?:(\d+)-)?[a-z0-9_]+\.tmp$")  # mkstemp's letters after the pid
     removed = 0
     try:
-        candidates = list(path.parent.iterdir())
+        candidates = list(os.scandir(folder))
     except OSError:
         return 0
     for candidate in candidates:
         match = pattern.match(candidate.name)
-        if not match or not _is_stale(candidate, match.group(1)):
+        if not match or not candidate.is_file(follow_symlinks=False) or not _is_stale(Path(candidate.path),
+                                                                                       match.group(1)):
             continue
         try:
-            candidate.unlink()
+            os.unlink(candidate.path)
             removed += 1
         except OSError:
             pass
@@ -121,7 +131,7 @@ def _is_stale(candidate: Path, pid: Optional[str]) -> bool:
 
 
 def atomic_write(path: PathLike, write: Callable[[BinaryIO], None], *, overwrite: bool = True,
-                 verify: Optional[Callable[[Path], None]] = None) -> Path:
+                 verify: Optional[Callable[[Path], None]] = None, clean: bool = True) -> Path:
     """Call ``write(handle)`` on a temporary file beside ``path``, then move it to ``path``.
 
     A crash or exception mid-write leaves any previous file at ``path``
@@ -138,6 +148,9 @@ def atomic_write(path: PathLike, write: Callable[[BinaryIO], None], *, overwrite
             name exists), so two writers racing for one name cannot both win.
         verify: called with the complete temporary file's path before it is
             renamed; an exception from it discards the file.
+        clean: remove leftover temporaries of ``path`` first (one directory
+            listing); writers of many files into one folder pass ``False``
+            and call :func:`remove_stale_temporaries_in` once instead.
 
     Raises:
         FileExistsError: ``overwrite=False`` and ``path`` exists.
@@ -151,7 +164,8 @@ def atomic_write(path: PathLike, write: Callable[[BinaryIO], None], *, overwrite
         raise write_failure(path, exc) from exc
     if not overwrite and os.path.lexists(path):
         raise FileExistsError(f"{path} exists; pass --force (or overwrite=True) to replace it")
-    remove_stale_temporaries(path)
+    if clean:
+        remove_stale_temporaries(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=path.parent)
     except OSError as exc:
@@ -204,9 +218,9 @@ def _move_without_replacing(tmp: str, path: Path) -> None:
     os.unlink(tmp)
 
 
-def atomic_torch_save(obj: Any, path: PathLike, *, overwrite: bool = True) -> Path:
+def atomic_torch_save(obj: Any, path: PathLike, *, overwrite: bool = True, clean: bool = True) -> Path:
     """``torch.save(obj, path)`` atomically (see :func:`atomic_write`)."""
-    return atomic_write(path, lambda handle: torch.save(obj, handle), overwrite=overwrite)
+    return atomic_write(path, lambda handle: torch.save(obj, handle), overwrite=overwrite, clean=clean)
 
 
 def atomic_write_text(path: PathLike, text: str, *, overwrite: bool = True) -> Path:

@@ -16,7 +16,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from tqdm.auto import tqdm
 
-from audio.atomic import atomic_torch_save, atomic_write_text
+from audio.atomic import atomic_torch_save, atomic_write_text, remove_stale_temporaries_in
 
 from .data.bad_rows import ON_BAD_ROWS, handle_bad_rows
 from .data.filelist import Utterance, read_utterances
@@ -43,11 +43,14 @@ def is_fresh(cache: Path, source: Path) -> bool:
 def cache_mels(rows: Sequence[Utterance], extractor: MelExtractor, dataset_path: Path, mel_dir: Path,
                progress: bool = True) -> Tuple[List[Path], int]:
     """Write the mel of every row; returns the mel paths (row order) and how many were computed."""
-    paths, computed = [], 0
+    paths, computed, cleaned = [], 0, set()
     for row in tqdm(rows, desc="mels", disable=not progress, dynamic_ncols=True):
         target = mel_path(row, dataset_path, mel_dir)
+        if target.parent not in cleaned:  # leftovers of a killed run, once per folder (not once per file)
+            remove_stale_temporaries_in(target.parent)
+            cleaned.add(target.parent)
         if not is_fresh(target, row.path):
-            atomic_torch_save(extractor.from_wav(row.path).contiguous(), target)
+            atomic_torch_save(extractor.from_wav(row.path).contiguous(), target, clean=False)
             computed += 1
         paths.append(target)
     return paths, computed

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from audio.atomic import (STALE_SECONDS, WriteError, atomic_copy, atomic_torch_save, atomic_write,
-                          atomic_write_text, remove_stale_temporaries)
+                          atomic_write_text, remove_stale_temporaries, remove_stale_temporaries_in)
 
 
 class _FullDisk:
@@ -137,3 +137,14 @@ def test_unwritable_folder_is_one_line(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(WriteError, match=r"^cannot write .*file/out.txt: "):
         atomic_write_text(blocker / "out.txt", "x")
+
+
+def test_folder_wide_cleanup_for_writers_of_many_files(tmp_path):
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True).stdout)
+    leftovers = [tmp_path / f".LJ001-000{i}.pt.{dead}-q{i}w.tmp" for i in range(3)]
+    for path in leftovers:
+        path.write_bytes(b"partial mel")
+    (tmp_path / "LJ001-0001.pt").write_bytes(b"a finished mel")
+    assert remove_stale_temporaries_in(tmp_path) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["LJ001-0001.pt"]
