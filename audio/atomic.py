@@ -195,7 +195,8 @@ def atomic_write(path: PathLike, write: Callable[[BinaryIO], None], *, overwrite
         recorded = recorder.error if recorder is not None else None
         if recorded is not None and isinstance(exc, (OSError, RuntimeError)):
             raise write_failure(path, recorded) from exc  # the handle's write failed (torch.save hides it)
-        if not in_callback and isinstance(exc, OSError) and not isinstance(exc, (FileExistsError, WriteError)):
+        if isinstance(exc, OSError) and not isinstance(exc, (FileExistsError, WriteError)) and (
+                not in_callback or exc.errno in _FULL):  # a full disk met by the writer's own I/O too
             raise write_failure(path, exc) from exc
         raise
     return path

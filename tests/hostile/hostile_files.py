@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import types
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,7 +105,9 @@ def save_glow_pickle(golden: Path, path: Path, legacy: bool, edit: Callable[[Any
     edit(checkpoint["model"])
     sys.modules["glow"] = glow  # only while pickling: the class names must resolve for pickle to name them
     try:
-        torch.save(checkpoint, path, _use_new_zipfile_serialization=not legacy)
+        with warnings.catch_warnings():  # "Couldn't retrieve source code for container": there is none
+            warnings.simplefilter("ignore", UserWarning)
+            torch.save(checkpoint, path, _use_new_zipfile_serialization=not legacy)
     finally:
         del sys.modules["glow"]
     return path

@@ -107,3 +107,22 @@ def test_cli_resume_auto_without_latest_continues_and_keeps_epoch_0(tmp_path):
     resumed = torch.load(out / "checkpoint_Tacotron2_1.pt", weights_only=True)
     assert resumed["epoch"] == 1 and resumed["iteration"] == 2 * torch.load(first, weights_only=True)["iteration"]
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_alignment_plot_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from tacotron2_waveglow.training.plots import save_alignment_png
+
+    path = save_alignment_png(torch.rand(20, 7), tmp_path / "alignments" / "epoch_00001.png")
+    good = path.read_bytes()
+    assert good.startswith(b"\x89PNG")
+
+    def full_disk(self, handle, **kwargs):
+        handle.write(b"\x89PNG half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(Figure, "savefig", full_disk)
+    with pytest.raises(WriteError, match="no space left on device writing .*epoch_00001.png"):
+        save_alignment_png(torch.rand(20, 7), path)
+    assert path.read_bytes() == good and sorted(p.name for p in path.parent.iterdir()) == ["epoch_00001.png"]
