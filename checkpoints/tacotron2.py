@@ -18,6 +18,7 @@ from tacotron2 import Tacotron2, Tacotron2Config
 from tacotron2.shapes import config_fields_from_state_dict
 
 from .errors import CheckpointError, UnsafeCheckpointError
+from .limits import TACOTRON2_LIMITS, check_config_bounds
 from .read import PathOrDict, read_checkpoint
 from .state_dict import Hint, StateDictMismatch, compare_state_dict, load_state_dict_checked, strip_prefixes
 
@@ -72,6 +73,7 @@ def _prepare(path_or_dict: PathOrDict, config: ConfigLike, map_location: Union[s
         raise
     state_dict = _extract_state_dict(checkpoint)
     resolved = _resolve_config(_file_config(checkpoint, state_dict), config)
+    check_config_bounds(resolved.to_dict(), TACOTRON2_LIMITS, "Tacotron 2")
     if not check_shapes:
         return state_dict, resolved
     with torch.device("meta"):
@@ -108,6 +110,10 @@ def _file_config(checkpoint: Mapping[str, Any], state_dict: Mapping[str, Tensor]
     raw = checkpoint.get("config") if "state_dict" in checkpoint else None
     if raw is None:
         return None
+    if not isinstance(raw, Mapping):
+        raise CheckpointError(f"checkpoint 'config' is a {type(raw).__name__}, not a dict of Tacotron 2 fields")
+    if not _looks_like_waveglow(state_dict):
+        check_config_bounds(raw, TACOTRON2_LIMITS, "Tacotron 2")
     try:
         return Tacotron2Config.from_dict(raw)
     except (TypeError, ValueError) as exc:
