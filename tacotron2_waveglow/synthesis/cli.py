@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence, TextIO
 
 from checkpoints.cli_support import OneLineArgumentParser, UsageError, report_error
-from tacotron2_waveglow.synthesis.device import PRECISIONS
+from tacotron2_waveglow.synthesis.inference import BACKENDS, PRECISIONS
 
 PROG = "tacotron2-tts"
 EXIT_USAGE = 2
@@ -52,10 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="WaveGlow denoiser strength, 0 = off (default 0.01)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--backend", default=None, choices=BACKENDS,
+                   help="fast (default), reference (NVIDIA's step-by-step computation) or cuda_graph (CUDA); "
+                        "see docs/performance.md")
     p.add_argument("--precision", default="fp32", choices=PRECISIONS,
-                   help="fp32 (default, fast), fp32_exact (NVIDIA's exact decoder numbers, slower), "
-                        "fp16 (CUDA autocast), bf16 (autocast) or int8 (CPU: int8 decoder and WaveGlow, "
-                        "fastest; about a minute of set-up on first use)")
+                   help="fp32 (default), fp32_exact (NVIDIA's numbers bit for bit, slower), bf16, fp16 (CUDA) "
+                        "or int8 (CPU, fastest; about a minute of set-up)")
+    p.add_argument("--fold-upsampler", action="store_true", default=None,
+                   help="WaveGlow: fold the mel upsampler into the conditioning (faster per second of audio, "
+                        "a few seconds of set-up)")
+    p.add_argument("--chunk-frames", type=int, default=None, metavar="N",
+                   help="WaveGlow: vocode in chunks of N mel frames (bounded memory for long texts)")
     p.add_argument("--seed", type=int, default=None, help="random seed: same seed, same audio")
     p.add_argument("--max-decoder-steps", type=int, default=None, metavar="N")
     p.add_argument("--plot", action="store_true", help="also write a PNG (mel + alignment) next to each WAV")
@@ -191,12 +198,15 @@ def _run(args: argparse.Namespace, stdin: TextIO) -> int:
                          cache_dir=args.cache_dir, progress=not args.quiet)
     _info(args, f"Tacotron 2: {models.tacotron2_source}")
     _info(args, f"vocoder: {models.waveglow_source if not griffin else 'Griffin-Lim (no weights)'}")
-    synth = Synthesizer(models.tacotron2, models.waveglow, vocoder="griffin-lim" if griffin else args.vocoder, device=args.device,
-                        precision=args.precision, progress=False if args.quiet else None,
-                        text_processor=models.text_processor,
-                        **({} if args.denoise is None else {"denoiser_strength": args.denoise}))
     if args.precision == "int8" and not griffin:
         _info(args, "precision int8: folding and compiling WaveGlow first (once per process, about a minute)")
+    synth = Synthesizer(models.tacotron2, models.waveglow, vocoder="griffin-lim" if griffin else args.vocoder, device=args.device,
+                        backend=args.backend, precision=args.precision, fold_upsampler=args.fold_upsampler,
+                        chunk_frames=args.chunk_frames, progress=False if args.quiet else None,
+                        text_processor=models.text_processor,
+                        **({} if args.denoise is None else {"denoiser_strength": args.denoise}))
+    _info(args, f"inference: Tacotron 2 {synth.engines['tacotron2']}, vocoder {synth.engines['vocoder']} "
+                f"(prepared in {synth.prepare_seconds:.1f} s, {synth.prepared_nbytes / 2**20:.0f} MiB)")
     result = synth.synthesize(texts, seed=args.seed, batch_size=args.batch_size,
                               max_decoder_steps=args.max_decoder_steps,
                               **({} if args.sigma is None else {"sigma": args.sigma}))
