@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from benchmarks.tacotron2_bench import bench_tacotron2, format_table, main
-from tacotron2.precision import DOCUMENTED_RELATIVE_ERROR
+from tacotron2.inference import DOCUMENTED_RELATIVE_ERROR
 from text import text_to_sequence
 from tacotron2 import Tacotron2Config
 from tests.tacotron2.conftest import TINY
