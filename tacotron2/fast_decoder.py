@@ -32,6 +32,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 from torch.nn import functional as F
+from torch.profiler import record_function
 
 from .fast_linears import DecoderLinears
 from .inference import DEFAULT_STOP_CHECK_INTERVAL, FULL_PRECISIONS
@@ -175,19 +176,25 @@ class FastDecoderLoop:
         buffer[:, first.size(1):first.size(1) + second.size(1)].copy_(second)
 
     def _step(self, index: int, frame: Tensor) -> None:
+        """One decoder step; the named regions are what ``benchmarks/tacotron2_bench.py`` profiles."""
         d, lin = self.decoder, self.linears
-        prenet = self._prenet(frame, index)
-        self._fill(self.attention_input, prenet, self.context)
-        self._lstm(d.attention_rnn, lin.attention_lstm, self.attention_input,
-                   self.attention_hidden, self.attention_cell, self.attention_gates, self.attention_scratch)
-        self._attend()
-        self._fill(self.decoder_input, self.attention_hidden, self.context)
-        self._lstm(d.decoder_rnn, lin.decoder_lstm, self.decoder_input,
-                   self.decoder_hidden, self.decoder_cell, self.decoder_gates, self.decoder_scratch)
-        torch.cat((self.decoder_hidden, self.context), 1, out=self.hidden_context)
-        lin.projection(self.hidden_context, self.block_mel[index])
-        lin.gate(self.hidden_context, self.block_gate[index])
-        self.block_alignment[index].copy_(self.weights)
+        with record_function("prenet"):
+            prenet = self._prenet(frame, index)
+            self._fill(self.attention_input, prenet, self.context)
+        with record_function("attention_lstm"):
+            self._lstm(d.attention_rnn, lin.attention_lstm, self.attention_input,
+                       self.attention_hidden, self.attention_cell, self.attention_gates, self.attention_scratch)
+        with record_function("attention"):
+            self._attend()
+        with record_function("decoder_lstm"):
+            self._fill(self.decoder_input, self.attention_hidden, self.context)
+            self._lstm(d.decoder_rnn, lin.decoder_lstm, self.decoder_input,
+                       self.decoder_hidden, self.decoder_cell, self.decoder_gates, self.decoder_scratch)
+        with record_function("projections"):
+            torch.cat((self.decoder_hidden, self.context), 1, out=self.hidden_context)
+            lin.projection(self.hidden_context, self.block_mel[index])
+            lin.gate(self.hidden_context, self.block_gate[index])
+            self.block_alignment[index].copy_(self.weights)
 
 
 def decode(loop: FastDecoderLoop, max_steps: int, early_stopping: bool, gate_threshold: float,
