@@ -11,15 +11,15 @@ a few decoder steps' worth of memory traffic).
 
 A prepared model is a snapshot of the weights it was built from: after
 changing them (``load_state_dict``, an optimizer step, ``.to()``) prepare
-again. :meth:`PreparedTacotron2.is_current` compares a checksum of the
-parameters taken when preparing, on request; calls also refuse a model that
-has moved to another device or dtype.
+again: nothing detects an in-place change of the weights (that would cost a
+pass over them on every call), but calls refuse a model that has moved to
+another device or dtype.
 """
 from __future__ import annotations
 
 import time
 import warnings
-from typing import Optional, Tuple
+from typing import Optional
 
 import torch
 from torch import Tensor, nn
@@ -29,12 +29,6 @@ from .fast_decoder import fast_infer
 from .fast_linears import DecoderLinears, build_linears
 from .inference import check_stop_check_interval, resolve_backend
 from .outputs import DecoderInference, Tacotron2Generation, Tacotron2Inference
-
-
-def parameter_checksum(model: nn.Module) -> Tuple[float, ...]:
-    """Sum and sum of squares (float64) of every parameter: changes when the weights do."""
-    with torch.no_grad():
-        return tuple(float(v) for p in model.parameters() for v in (p.double().sum(), p.double().square().sum()))
 
 
 class PreparedTacotron2:
@@ -75,7 +69,6 @@ class PreparedTacotron2:
             if self.backend == "cuda_graph":
                 self.graphs = GraphLoops(model.decoder, self.linears, precision=precision,
                                          block_size=self.stop_check_interval)
-        self.checksum = parameter_checksum(model)
         self.prepare_seconds = time.perf_counter() - start
 
     @property
@@ -86,10 +79,6 @@ class PreparedTacotron2:
     def describe(self) -> str:
         """``"fast/bf16"``: the backend and precision that run."""
         return f"{self.backend}/{self.precision}"
-
-    def is_current(self) -> bool:
-        """Whether the model's parameters still have the checksum taken when preparing (reads every weight)."""
-        return parameter_checksum(self.model) == self.checksum
 
     def _check_model(self) -> None:
         weight = self.model.decoder.gate_layer.linear_layer.weight

@@ -10,15 +10,15 @@ a prepared object prepares a transient one per call.
 
 A prepared model is a snapshot of the weights it was built from: after
 changing them (``load_state_dict``, an optimizer step, ``.to()``) prepare
-again. :meth:`PreparedWaveGlow.is_current` compares a checksum of the
-parameters taken when preparing, on request; calls refuse a model that has
-moved to another device or dtype. The reference backend holds nothing and
+again: nothing detects an in-place change of the weights (that would cost a
+pass over them on every call), but calls refuse a model that has moved to
+another device or dtype. The reference backend holds nothing and
 always runs the model's current weights.
 """
 from __future__ import annotations
 
 import time
-from typing import Iterator, Optional, Tuple
+from typing import Iterator, Optional
 
 import torch
 from torch import nn
@@ -32,12 +32,6 @@ from .int8_infer import Int8WaveGlow
 
 #: Mel frames of the warm-up call that compiles the int8 form while preparing.
 INT8_WARMUP_FRAMES = 8
-
-
-def parameter_checksum(model: nn.Module) -> Tuple[float, ...]:
-    """Sum and sum of squares (float64) of every parameter: changes when the weights do."""
-    with torch.no_grad():
-        return tuple(float(v) for p in model.parameters() for v in (p.double().sum(), p.double().square().sum()))
 
 
 class PreparedWaveGlow:
@@ -82,7 +76,6 @@ class PreparedWaveGlow:
                 self.infer(torch.zeros(1, model.config.n_mel_channels, INT8_WARMUP_FRAMES), 0.0)
         if self.config.backend == "cuda_graph":
             self.graphs = GraphedWaveGlow(self.form)
-        self.checksum = parameter_checksum(model)
         self.prepare_seconds = time.perf_counter() - start
 
     @property
@@ -93,10 +86,6 @@ class PreparedWaveGlow:
     def describe(self) -> str:
         """``"fast/bf16 folded"``: what runs."""
         return self.config.describe()
-
-    def is_current(self) -> bool:
-        """Whether the model's parameters still have the checksum taken when preparing (reads every weight)."""
-        return parameter_checksum(self.model) == self.checksum
 
     def _check_model(self) -> None:
         weight = self.model.upsample.weight

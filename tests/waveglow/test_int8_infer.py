@@ -97,7 +97,7 @@ def test_compiled_int8_equals_eager_for_several_lengths_from_one_graph():
     assert counters["stats"]["unique_graphs"] == 1  # every length and flow ran the same compiled graph
 
 
-def test_prepared_int8_is_held_by_the_caller_compiled_while_preparing_and_reports_staleness():
+def test_prepared_int8_is_held_by_the_caller_and_compiled_while_preparing():
     model = _model()
     mel = torch.randn(1, 8, FRAMES)
     z = torch.randn(1, 8, FRAMES * 32)
@@ -107,10 +107,6 @@ def test_prepared_int8_is_held_by_the_caller_compiled_while_preparing_and_report
     assert "_prepared" not in vars(model)  # nothing cached on the model
     got = prepared.infer(mel, 0.6, z)
     assert _relative_error(got, model.infer(mel, 0.6, z, backend="reference")) < DOCUMENTED_RELATIVE_ERROR["int8"]
-    assert prepared.is_current()
-    with torch.no_grad():
-        model.WN[0].start.bias.add_(1.0)
-    assert not prepared.is_current()
 
 
 def test_chunked_int8_with_the_exact_overlap_equals_unchunked_int8():
@@ -150,8 +146,11 @@ def test_a_failed_compile_warns_and_runs_eagerly(monkeypatch):
     torch.testing.assert_close(got, Int8WaveGlow(model, compile=False).infer(mel, 0.6, z))
 
 
-def test_int8_error_on_a_hub_size_model_is_within_the_documented_bound():
+def test_int8_error_on_a_hub_size_model_is_within_the_documented_bound(onednn):
     from waveglow import WaveGlowConfig, WNConfig
+
+    if not onednn:
+        pytest.skip("runs its fp32 reference with oneDNN on either way")
 
     torch.manual_seed(0)
     model = randomize(WaveGlow(WaveGlowConfig(WN_config=WNConfig(n_channels=256))))
