@@ -25,8 +25,8 @@ slices and reshapes. The layer loop of a flow is one ``torch.compile``
 graph (Inductor fuses the padding, quantization, dequantization and gate into
 a few C++ loops around the products); all flows share it (their weights are
 padded to the widest flow) and its time axis is dynamic, so it compiles
-once per process (about 30-60 s on two cores; Inductor's on-disk cache makes
-later processes faster). Without a working C++ toolchain the compile fails:
+once per process, while the form is prepared (``prepare_seconds`` includes
+it; Inductor's on-disk cache makes later processes faster). Without a working C++ toolchain the compile fails:
 the form warns and runs the same graph eagerly, which is slower than bf16.
 
 Memory: about 0.55 GB of int8 weights for the 256-channel hub model (1.2 GB
