@@ -267,3 +267,20 @@ def test_mel_channel_mismatch(tiny_models):
 def test_cuda_requested_without_gpu(tiny_models):
     with pytest.raises(ValueError, match="CUDA is not available"):
         Synthesizer(*tiny_models, device="cuda")
+
+
+def test_one_vocabulary_for_both_models_and_the_pipeline():
+    import tacotron2
+    import waveglow
+    from tacotron2_waveglow.synthesis import inference
+
+    assert tacotron2.BACKENDS == waveglow.BACKENDS == inference.BACKENDS
+    assert tacotron2.PRECISIONS == waveglow.PRECISIONS == inference.PRECISIONS
+    config = InferenceConfig(precision="fp32_exact", chunk_frames=64)
+    assert config.tacotron2_options() == {"backend": None, "precision": "fp32_exact", "stop_check_interval": None}
+    assert config.waveglow_options()["backend"] == "reference"  # fp32_exact: WaveGlow's bitwise computation
+    assert config.replace(backend="cuda_graph").waveglow_options()["backend"] == "cuda_graph"
+    with pytest.raises(ValueError, match="precision must be one of"):
+        InferenceConfig(precision="float16")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        InferenceConfig(backend="faithful")
