@@ -73,7 +73,9 @@ class PreparedWaveGlow:
                     dtype = COMPUTE_DTYPES.get(self.config.precision)
                     self.form = FastWaveGlow(model, dtype, fold_upsampler=self.config.fold_upsampler)
             if self.config.precision == "int8":  # compile now, so that the one-off cost is reported here
-                self.infer(torch.zeros(1, model.config.n_mel_channels, INT8_WARMUP_FRAMES), 0.0)
+                mel = torch.zeros(1, model.config.n_mel_channels, INT8_WARMUP_FRAMES, device=self.device)
+                latent = torch.zeros(1, model.n_group, model.latent_steps(INT8_WARMUP_FRAMES), device=self.device)
+                self.infer(mel, 0.0, latent)  # an explicit latent: preparing draws no random numbers
         if self.config.backend == "cuda_graph":
             self.graphs = GraphedWaveGlow(self.form)
         self.prepare_seconds = time.perf_counter() - start

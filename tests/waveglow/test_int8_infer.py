@@ -101,7 +101,11 @@ def test_prepared_int8_is_held_by_the_caller_and_compiled_while_preparing():
     model = _model()
     mel = torch.randn(1, 8, FRAMES)
     z = torch.randn(1, 8, FRAMES * 32)
+    torch.manual_seed(5)
     prepared = model.prepare_inference(precision="int8")
+    after_preparing = torch.rand(3)
+    torch.manual_seed(5)
+    assert torch.equal(after_preparing, torch.rand(3))  # preparing drew no random numbers
     assert isinstance(prepared.form, Int8WaveGlow) and prepared.form._compiled
     assert prepared.describe() == "fast/int8 folded" and prepared.nbytes > 0 and prepared.prepare_seconds > 0
     assert "_prepared" not in vars(model)  # nothing cached on the model
