@@ -34,6 +34,10 @@ dependencies = ["torch", "numpy", "scipy", "librosa", "unidecode", "inflect", "t
 
 _HUB_OPTIONS = ("model_math", "force_reload", "progress")
 
+#: What NVIDIA's ``nvidia_tacotron2(pretrained=False)`` sets apart from the hub model's defaults:
+#: its config literal has ``'mask_padding': False`` (the NGC checkpoints' own configs are used otherwise).
+_UNTRAINED_TACOTRON2 = {"mask_padding": False}
+
 
 def _split_kwargs(kwargs: Dict[str, Any], config_fields: Sequence[str], entry_point: str,
                   nested: Sequence[str] = ()) -> Tuple[Dict[str, Any], Dict[str, Any]]:
@@ -78,6 +82,8 @@ def nvidia_tacotron2(pretrained: bool = True, **kwargs: Any) -> torch.nn.Module:
         force_reload: download the file again.
         **kwargs: ``Tacotron2Config`` fields, e.g. ``n_symbols``, ``max_decoder_steps``,
             ``p_attention_dropout``, ``n_mel_channels`` (with ``pretrained=False``).
+            With ``pretrained=False`` the model is built from NVIDIA's entry-point config,
+            which differs from ``Tacotron2Config()`` in ``mask_padding=False``.
 
     Returns:
         ``Tacotron2`` whose ``infer(sequences, lengths)`` returns ``(mel, mel_lengths, alignments)``.
@@ -87,7 +93,8 @@ def nvidia_tacotron2(pretrained: bool = True, **kwargs: Any) -> torch.nn.Module:
     fields = [f.name for f in dataclasses.fields(Tacotron2Config)]
     options, overrides = _split_kwargs(kwargs, fields, "nvidia_tacotron2")
     if not pretrained:
-        return Tacotron2(Tacotron2Config.from_dict({**Tacotron2Config().to_dict(), **overrides}))
+        return Tacotron2(Tacotron2Config.from_dict({**Tacotron2Config().to_dict(), **_UNTRAINED_TACOTRON2,
+                                                    **overrides}))
     model = _pretrained("tacotron2", options)
     if overrides:
         model = _rebuild(model, dataclasses.replace(model.config, **overrides))

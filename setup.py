@@ -13,9 +13,10 @@ setup(
     python_requires=">=3.9",
     # the five packages of the design, and everything else under one distinctive name
     packages=["tacotron2", "waveglow", "text", "audio", "checkpoints", "tacotron2_waveglow",
-              "tacotron2_waveglow.synthesis", "tacotron2_waveglow.training", "tacotron2_waveglow.training.data",
+              "tacotron2_waveglow.onnx", "tacotron2_waveglow.synthesis", "tacotron2_waveglow.training",
+              "tacotron2_waveglow.training.data",
               "tacotron2_waveglow.training.models"],
-    package_data={"tacotron2_waveglow": ["data/*.pt"]},
+    package_data={"tacotron2_waveglow": ["data/*.pt"], "text": ["transliteration.json"]},
     install_requires=[
         "torch>=2.0",
         "numpy",
@@ -31,12 +32,14 @@ setup(
         "test": ["pytest", "hypothesis", "matplotlib"],
         "plot": ["matplotlib"],
         "train": ["matplotlib", "tensorboard"],
+        "onnx": ["onnx", "onnxruntime"],
     },
     entry_points={
         "console_scripts": [
             "tacotron2-train=tacotron2_waveglow.training.cli:tacotron2_main",
             "waveglow-train=tacotron2_waveglow.training.cli:waveglow_main",
             "tacotron2-tts=tacotron2_waveglow.synthesis.cli:main",
+            "tacotron2-export-onnx=tacotron2_waveglow.onnx.cli:main",
         ],
     },
 )

@@ -38,13 +38,18 @@ def random_phase(shape: Sequence[int], generator: Optional[Generator] = None) ->
 
 def griffin_lim(magnitudes: torch.Tensor, stft_fn: STFT, n_iters: int = 30, *,
                 generator: Optional[Generator] = None,
-                initial_phase: Optional[torch.Tensor] = None) -> torch.Tensor:
+                initial_phase: Optional[torch.Tensor] = None, momentum: float = 0.0) -> torch.Tensor:
     """Estimate a signal whose STFT magnitude is ``magnitudes``.
 
     Starts from a random phase (see :func:`random_phase`; or ``initial_phase``
     when given), then ``n_iters`` times keeps the phase of the STFT of the
     current signal and re-synthesises with the target magnitudes, as NVIDIA's
-    reference.
+    reference (``momentum=0``).
+
+    ``momentum > 0`` is fast Griffin-Lim (Perraudin, Balazs and Sondergaard,
+    2013) as ``librosa.griffinlim`` computes it: the phase is taken from
+    ``X_k - momentum / (1 + momentum) * X_{k-1}``, where ``X_k`` is the complex
+    STFT of iteration ``k``'s signal (librosa's default ``momentum=0.99``).
 
     Args:
         magnitudes: target STFT magnitudes ``(B, filter_length // 2 + 1, frames)``.
@@ -53,6 +58,7 @@ def griffin_lim(magnitudes: torch.Tensor, stft_fn: STFT, n_iters: int = 30, *,
         generator: source of the initial phase; ``None`` uses NumPy's global
             generator so that ``np.random.seed`` reproduces the reference.
         initial_phase: optional starting phase with the shape of ``magnitudes``.
+        momentum: fast Griffin-Lim's extrapolation (0 plain Griffin-Lim; 0.99 librosa's default).
 
     Returns:
         Audio ``(B, hop_length * (frames - 1))`` in the dtype of ``magnitudes``.
@@ -64,6 +70,8 @@ def griffin_lim(magnitudes: torch.Tensor, stft_fn: STFT, n_iters: int = 30, *,
             f"got {tuple(magnitudes.shape)}")
     if n_iters < 0:
         raise ValueError(f"n_iters must be >= 0, got {n_iters}")
+    if not 0.0 <= momentum <= 1.0:
+        raise ValueError(f"momentum must be in [0, 1] (0.99 is fast Griffin-Lim's usual value), got {momentum}")
     if initial_phase is None:
         initial_phase = random_phase(magnitudes.shape, generator)
     elif initial_phase.shape != magnitudes.shape:
@@ -71,21 +79,29 @@ def griffin_lim(magnitudes: torch.Tensor, stft_fn: STFT, n_iters: int = 30, *,
             f"initial_phase shape {tuple(initial_phase.shape)} differs from magnitudes {tuple(magnitudes.shape)}")
     angles = initial_phase.to(device=magnitudes.device, dtype=magnitudes.dtype)
     signal = stft_fn.inverse(magnitudes, angles).squeeze(1)
+    previous: Optional[torch.Tensor] = None
     for _ in range(n_iters):
-        _, angles = stft_fn.transform(signal)
+        rebuilt_magnitudes, angles = stft_fn.transform(signal)
+        if momentum > 0:
+            rebuilt = torch.polar(rebuilt_magnitudes, angles)
+            if previous is not None:
+                angles = torch.angle(rebuilt - (momentum / (1.0 + momentum)) * previous)
+            previous = rebuilt
         signal = stft_fn.inverse(magnitudes, angles).squeeze(1)
     return signal
 
 
 def mel_to_audio_griffin_lim(mel: torch.Tensor, taco_stft: TacotronSTFT, n_iters: int = 30,
-                             power: float = 1.0, *, generator: Optional[Generator] = None) -> torch.Tensor:
+                             power: float = 1.0, *, generator: Optional[Generator] = None,
+                             momentum: float = 0.0) -> torch.Tensor:
     """Tacotron log mel ``(B, n_mels, frames)`` -> audio ``(B, hop_length * (frames - 1))`` by Griffin-Lim.
 
     Steps: ``exp`` undoes the log compression; the linear spectrogram is the
     non-negative least-squares-style estimate ``clamp(pinv(mel_basis) @ mel, 0)``
     (see :func:`audio.mel_basis.mel_to_linear`); it is raised to ``power``
     (values above 1, such as 1.2-1.5, sharpen harmonics and reduce the
-    phasiness of Griffin-Lim); then :func:`griffin_lim` with ``taco_stft.stft_fn``.
+    phasiness of Griffin-Lim); then :func:`griffin_lim` with ``taco_stft.stft_fn``
+    and ``momentum`` (fast Griffin-Lim when > 0).
 
     This replaces the ``mel @ mel_basis * 1000`` recipe of NVIDIA's old
     notebook, whose transpose (not inverse) mis-scales every frequency; the
@@ -98,4 +114,4 @@ def mel_to_audio_griffin_lim(mel: torch.Tensor, taco_stft: TacotronSTFT, n_iters
                            inverse=taco_stft.mel_basis_inverse())
     if power != 1.0:
         linear = linear ** power
-    return griffin_lim(linear, taco_stft.stft_fn, n_iters, generator=generator)
+    return griffin_lim(linear, taco_stft.stft_fn, n_iters, generator=generator, momentum=momentum)

@@ -1,10 +1,58 @@
 """Slaney-style mel filterbank and its non-negative pseudo-inverse."""
 from __future__ import annotations
 
+import warnings
 from typing import Optional
 
-import librosa
+import numpy as np
 import torch
+
+# Slaney's mel scale (as librosa's htk=False): linear below 1 kHz, logarithmic above.
+_MEL_LINEAR_HZ_PER_MEL = 200.0 / 3
+_MEL_LOG_START_HZ = 1000.0
+_MEL_LOG_START_MEL = _MEL_LOG_START_HZ / _MEL_LINEAR_HZ_PER_MEL
+_MEL_LOG_STEP = np.log(6.4) / 27.0
+
+
+def _hz_to_mel(hz: float) -> np.ndarray:
+    """Slaney mel of one frequency, computed as ``librosa.hz_to_mel(hz)`` does (0-d float64)."""
+    hz = np.asanyarray(hz)
+    mel = (hz - 0.0) / _MEL_LINEAR_HZ_PER_MEL
+    if hz >= _MEL_LOG_START_HZ:
+        mel = _MEL_LOG_START_MEL + np.log(hz / _MEL_LOG_START_HZ) / _MEL_LOG_STEP
+    return mel
+
+
+def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
+    """Frequencies ``(N,)`` of Slaney mels ``(N,)``, computed as ``librosa.mel_to_hz`` does."""
+    hz = 0.0 + _MEL_LINEAR_HZ_PER_MEL * mels
+    log_part = mels >= _MEL_LOG_START_MEL
+    hz[log_part] = _MEL_LOG_START_HZ * np.exp(_MEL_LOG_STEP * (mels[log_part] - _MEL_LOG_START_MEL))
+    return hz
+
+
+def _slaney_filterbank(sampling_rate: float, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
+    """``librosa.filters.mel(sr, n_fft, n_mels, fmin, fmax)`` (float32, slaney norm), without librosa.
+
+    The same operations in the same order and dtypes, so the matrix is
+    bit-for-bit librosa's (tested against it); importing librosa costs about a
+    second at start-up.
+    """
+    weights = np.zeros((n_mels, 1 + n_fft // 2), dtype=np.float32)
+    fft_hz = np.fft.rfftfreq(n=n_fft, d=1.0 / sampling_rate)
+    mel_hz = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
+    widths = np.diff(mel_hz)
+    ramps = np.subtract.outer(mel_hz, fft_hz)
+    for i in range(n_mels):
+        rising = -ramps[i] / widths[i]
+        falling = ramps[i + 2] / widths[i + 1]
+        weights[i] = np.maximum(0, np.minimum(rising, falling))
+    weights *= (2.0 / (mel_hz[2:n_mels + 2] - mel_hz[:n_mels]))[:, np.newaxis]
+    if not np.all((mel_hz[:-2] == 0) | (weights.max(axis=1) > 0)):
+        warnings.warn(
+            "Empty filters detected in mel frequency basis: some mel channels will be silent; "
+            "raise the sampling rate (and mel_fmax) or lower n_mel_channels", stacklevel=3)
+    return weights
 
 
 def mel_filterbank(sampling_rate: int = 22050, filter_length: int = 1024, n_mel_channels: int = 80,
@@ -25,8 +73,7 @@ def mel_filterbank(sampling_rate: int = 22050, filter_length: int = 1024, n_mel_
         raise ValueError(
             f"need 0 <= mel_fmin < mel_fmax <= sampling_rate / 2 = {nyquist}, got mel_fmin={mel_fmin}, "
             f"mel_fmax={mel_fmax}; lower mel_fmax or raise the sampling rate")
-    basis = librosa.filters.mel(sr=sampling_rate, n_fft=filter_length, n_mels=n_mel_channels,
-                                fmin=mel_fmin, fmax=mel_fmax)
+    basis = _slaney_filterbank(sampling_rate, filter_length, n_mel_channels, mel_fmin, top)
     return torch.from_numpy(basis).float()
 
 

@@ -13,8 +13,6 @@ from typing import Tuple
 import numpy as np
 import torch
 import torch.nn.functional as F
-from librosa.util import pad_center
-from scipy.signal import get_window
 
 
 def real_dft_pinv_weights(filter_length: int) -> np.ndarray:
@@ -49,6 +47,28 @@ def _fourier_bases(filter_length: int, hop_length: int, window: np.ndarray) -> T
     return forward_basis * win, inverse_basis * win
 
 
+def periodic_window(window: str, win_length: int, filter_length: int) -> np.ndarray:
+    """``librosa.util.pad_center(scipy.signal.get_window(window, win_length, fftbins=True), size=filter_length)``.
+
+    ``"hann"`` (every NVIDIA model) is computed here with scipy's own
+    operations, bit for bit (tested against scipy), because importing
+    scipy.signal and librosa costs about two seconds at start-up; other window
+    names go to scipy. Returns float64 ``(filter_length,)``.
+    """
+    if window == "hann" and win_length > 1:
+        angle = np.linspace(-np.pi, np.pi, win_length + 1, dtype=np.float64)
+        values = np.zeros(win_length + 1, dtype=np.float64)
+        for k, coefficient in enumerate(np.asarray([0.5, 0.5], dtype=np.float64)):
+            values += coefficient * np.cos(k * angle)  # scipy's general_cosine
+        values = values[:-1]  # periodic (DFT-even): one sample longer, then truncated
+    else:
+        from scipy.signal import get_window
+
+        values = get_window(window, win_length, fftbins=True)
+    left = (filter_length - win_length) // 2
+    return np.pad(values, (left, filter_length - win_length - left))
+
+
 class STFT(torch.nn.Module):
     """STFT and inverse STFT with NVIDIA's conventions.
 
@@ -71,7 +91,7 @@ class STFT(torch.nn.Module):
         self.hop_length = hop_length
         self.win_length = win_length
         self.window = window
-        fft_window = pad_center(get_window(window, win_length, fftbins=True), size=filter_length)
+        fft_window = periodic_window(window, win_length, filter_length)
         forward_basis, inverse_basis = _fourier_bases(filter_length, hop_length, fft_window)
         self.register_buffer("forward_basis", forward_basis, persistent=False)
         self.register_buffer("inverse_basis", inverse_basis, persistent=False)

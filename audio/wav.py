@@ -10,7 +10,8 @@ from typing import Optional, Union
 
 import numpy as np
 import torch
-from scipy.io import wavfile
+
+from .atomic import atomic_write
 
 _LOG = logging.getLogger(__name__)
 
@@ -22,16 +23,67 @@ _INT_FULL_SCALE = {np.dtype(np.int16): 32768.0, np.dtype(np.int32): 2.0 ** 31, n
 _INT16_SAVE_SCALE = 32767.0
 
 
+def _check_header(path: Path) -> None:
+    """Validate the RIFF/WAVE chunk layout that scipy trusts blindly; ``ValueError`` naming ``path``.
+
+    Checks what makes ``scipy.io.wavfile.read`` divide by zero, fail with an
+    ``UnboundLocalError`` or silently return part of the samples: a ``fmt ``
+    chunk with at least one channel, a positive sampling rate, bits per
+    sample and block size, a ``data`` chunk, and a declared data size that
+    the file actually holds. RF64 files are left to scipy.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+        if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
+            if head[:4] == b"RF64":
+                return
+            raise ValueError(f"{path}: not a readable WAV file (no RIFF/WAVE header)")
+        order = "<" if head[:4] == b"RIFF" else ">"
+        size = path.stat().st_size
+        fmt_seen = False
+        while True:
+            chunk = handle.read(8)
+            if len(chunk) < 8:
+                raise ValueError(f"{path}: the WAV file has no data chunk (truncated or corrupt)")
+            name, length = chunk[:4], struct.unpack(order + "I", chunk[4:])[0]
+            start = handle.tell()
+            if name == b"fmt ":
+                fields = handle.read(16)
+                if length < 16 or len(fields) < 16:
+                    raise ValueError(f"{path}: the WAV format chunk is truncated")
+                _, channels, rate, _, block_align, bits = struct.unpack(order + "HHIIHH", fields)
+                for what, value in (("channels", channels), ("sampling rate", rate), ("bits per sample", bits),
+                                    ("block size", block_align)):
+                    if value == 0:
+                        raise ValueError(f"{path}: the WAV header gives 0 {what}; the file is corrupt")
+                fmt_seen = True
+            elif name == b"data":
+                if not fmt_seen:
+                    raise ValueError(f"{path}: the WAV data chunk comes before its format chunk (corrupt file)")
+                if start + length > size:
+                    raise ValueError(f"{path}: the WAV file is truncated: its data chunk declares {length} bytes "
+                                     f"but only {size - start} follow")
+                return
+            handle.seek(start + length + (length & 1))
+
+
 def _read_raw(path: Path) -> tuple[int, np.ndarray]:
     """``scipy.io.wavfile.read`` with every failure turned into ``ValueError`` naming ``path``."""
-    if path.is_file() and path.stat().st_size == 0:
+    if not path.is_file():
+        raise ValueError(f"{path}: is not a regular file (a directory or device?), not a WAV file")
+    if path.stat().st_size == 0:
         raise ValueError(f"{path}: the file is empty (0 bytes), not a WAV file")
+    _check_header(path)
+    from scipy.io import wavfile  # imported here: scipy costs ~0.3 s at start-up
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", wavfile.WavFileWarning)
         try:
             rate, data = wavfile.read(path)
-        except (ValueError, struct.error, EOFError, IndexError) as err:
-            raise ValueError(f"{path}: not a readable WAV file ({err})") from err
+        except OSError:
+            raise
+        except Exception as err:  # scipy raises many types on corrupt input (ValueError, struct.error, ...)
+            raise ValueError(f"{path}: not a readable WAV file ({type(err).__name__}: {err})") from err
     for warning in caught:
         message = str(warning.message)
         if "EOF" in message or "prematurely" in message:
@@ -75,9 +127,12 @@ def load_wav(path: PathLike, expected_sampling_rate: Optional[int] = 22050) -> t
 
     Raises:
         ValueError: wrong sampling rate, more than one channel, no samples,
-            NaN/Inf samples, or a file that is empty, not a WAV, truncated or
-            corrupt.  The message names the file and the problem.
+            NaN/Inf samples, or a file that is empty, not a regular file (a
+            directory), not a WAV, truncated or corrupt (a header with 0
+            channels, 0 bits per sample, no data chunk, ...).  The message
+            names the file and the problem.
         FileNotFoundError: ``path`` does not exist.
+        PermissionError: ``path`` cannot be read.
     """
     path = Path(path)
     if not path.exists():
@@ -121,8 +176,15 @@ def _as_mono_float(audio: Union[torch.Tensor, np.ndarray]) -> np.ndarray:
     return array
 
 
-def save_wav(path: PathLike, audio: Union[torch.Tensor, np.ndarray], sampling_rate: int = 22050) -> Path:
-    """Write float audio ``(T,)`` or ``(1, T)`` as a mono 16-bit PCM WAV file.
+def save_wav(path: PathLike, audio: Union[torch.Tensor, np.ndarray], sampling_rate: int = 22050, *,
+             overwrite: bool = True) -> Path:
+    """Write float audio ``(T,)`` or ``(1, T)`` as a mono 16-bit PCM WAV file, atomically.
+
+    The file is written beside ``path`` and moved into place (see
+    :func:`audio.atomic.atomic_write`): a crash or a full disk leaves any
+    previous file intact and no partial WAV. ``overwrite=False`` refuses an
+    existing ``path`` at the moment the file would appear, so two writers
+    racing for one name never replace each other's file.
 
     Samples are scaled by 32767 and rounded to the nearest integer (ties to
     even, as ``np.round``), so 1.0 maps to 32767 and -1.0 to -32767
@@ -136,6 +198,8 @@ def save_wav(path: PathLike, audio: Union[torch.Tensor, np.ndarray], sampling_ra
         ValueError: NaN/Inf samples, no samples, a bad shape or a non-positive
             sampling rate.
         TypeError: integer audio, or neither a tensor nor an array.
+        FileExistsError: ``overwrite=False`` and ``path`` exists.
+        OSError: the file cannot be written (the old one, if any, is kept).
     """
     if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, (int, np.integer)) or sampling_rate <= 0:
         raise ValueError(f"sampling_rate must be a positive integer (Hz), got {sampling_rate!r}")
@@ -148,6 +212,6 @@ def save_wav(path: PathLike, audio: Union[torch.Tensor, np.ndarray], sampling_ra
             stacklevel=2)
         samples = np.clip(samples, -1.0, 1.0)
     pcm = np.round(samples * _INT16_SAVE_SCALE).astype(np.int16)
-    path = Path(path)
-    wavfile.write(path, int(sampling_rate), pcm)
-    return path
+    from scipy.io import wavfile  # imported here: scipy costs ~0.3 s at start-up
+
+    return atomic_write(path, lambda handle: wavfile.write(handle, int(sampling_rate), pcm), overwrite=overwrite)

@@ -1,15 +1,16 @@
 """``python -m checkpoints``: inspect a checkpoint, convert one to the hub layout, list/download pretrained files.
 
-    python -m checkpoints inspect FILE [--config JSON]
+    python -m checkpoints inspect FILE [--config JSON]     (exit 2 when the file does not load)
     python -m checkpoints convert IN OUT [--fp16] [--config JSON] [--force]
     python -m checkpoints list
-    python -m checkpoints download NAME [--cache-dir DIR]
+    python -m checkpoints download NAME [--cache-dir DIR] [--force]
 
 User errors print one line ``python -m checkpoints: error: ...`` to stderr and exit 2.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     download = sub.add_parser("download", help="download a published file into the cache")
     download.add_argument("name")
     download.add_argument("--cache-dir")
+    download.add_argument("--force", action="store_true", help="download again over a cached (maybe damaged) copy")
     return parser
 
 
@@ -55,15 +57,20 @@ def _config(text: Optional[str]) -> Optional[Dict[str, Any]]:
 def _inspect(args: argparse.Namespace) -> int:
     from .inspect import inspect_checkpoint
 
-    print(inspect_checkpoint(args.file, config=_config(args.config), try_load=not args.no_load).format())
+    report = inspect_checkpoint(args.file, config=_config(args.config), try_load=not args.no_load)
+    print(report.format())
+    if report.loads is False:  # described, but refused by the loaders: say so and fail
+        from .errors import CheckpointError
+
+        raise CheckpointError(f"{args.file} {report.load_result}")
     return 0
 
 
 def _convert(args: argparse.Namespace) -> int:
-    source, target = Path(args.input), Path(args.output)
-    if not source.is_file():
-        raise UsageError(f"input file not found: {source}")
-    if target.exists() and not args.force:
+    from .limits import check_regular_file
+
+    source, target = check_regular_file(args.input), Path(args.output)
+    if os.path.lexists(target) and not args.force:
         raise UsageError(f"{target} exists; pass --force to overwrite")
     if target.resolve() == source.resolve():
         raise UsageError("OUTPUT must differ from INPUT")
@@ -74,7 +81,7 @@ def _convert(args: argparse.Namespace) -> int:
     dtype = torch.float16 if args.fp16 else None
     config = _config(args.config)
     if config is None:
-        convert_checkpoint(source, target, dtype=dtype)
+        convert_checkpoint(source, target, dtype=dtype, overwrite=args.force)
     else:  # the file stores no config (or it is overridden): load with it, then save the hub layout
         from . import load_tacotron2, load_waveglow
         from .inspect import inspect_checkpoint
@@ -84,19 +91,25 @@ def _convert(args: argparse.Namespace) -> int:
         if model_name is None:
             raise UsageError(f"cannot tell whether {source} is a Tacotron 2 or a WaveGlow checkpoint")
         loader = load_tacotron2 if model_name == "tacotron2" else load_waveglow
-        save_checkpoint(loader(source, config=config), target, dtype=dtype)
+        save_checkpoint(loader(source, config=config), target, dtype=dtype, overwrite=args.force)
     print(f"wrote {target} (hub layout{', float16' if args.fp16 else ''})", file=sys.stderr)
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    from .download import cached_path
+    from .download import DownloadError, cached_path, check_cached, fix_command
     from .registry import PRETRAINED_FILES
 
     for entry in PRETRAINED_FILES.values():
-        state = "cached" if cached_path(entry).is_file() else "not downloaded"
+        path, state, fix = cached_path(entry), "not downloaded", ""
+        if os.path.lexists(path):
+            try:
+                check_cached(entry, path)
+                state = "cached"
+            except DownloadError:
+                state, fix = "damaged", f"  damaged: run {fix_command(entry)}"
         print(f"{entry.name:26} {entry.model:9} {entry.layout:11} {state:15} {entry.description}")
-        print(f"{'':26} {entry.url}  ({entry.checks})")
+        print(f"{'':26} {entry.url}  ({entry.checks}){fix}")
     print("named voices (these files paired, and the built-in voice): tacotron2-tts --list-voices")
     return 0
 
@@ -104,7 +117,7 @@ def _list(args: argparse.Namespace) -> int:
 def _download(args: argparse.Namespace) -> int:
     from .download import download_file
 
-    print(download_file(args.name, args.cache_dir))
+    print(download_file(args.name, args.cache_dir, force=args.force))
     return 0
 
 

@@ -78,6 +78,10 @@ def to_hub_layout(path_or_dict: PathOrDict, dtype: Optional[torch.dtype] = None)
 
 
 def convert_checkpoint(source: PathOrDict, destination: Union[str, os.PathLike],
-                       dtype: Optional[torch.dtype] = None) -> Path:
-    """Write :func:`to_hub_layout` of ``source`` to ``destination`` atomically; returns the path."""
-    return atomic_torch_save(to_hub_layout(source, dtype=dtype), destination)
+                       dtype: Optional[torch.dtype] = None, overwrite: bool = True) -> Path:
+    """Write :func:`to_hub_layout` of ``source`` to ``destination`` atomically; returns the path.
+
+    ``overwrite=False`` refuses an existing ``destination`` at the moment of
+    writing (``FileExistsError``), so a concurrent writer is never replaced.
+    """
+    return atomic_torch_save(to_hub_layout(source, dtype=dtype), destination, overwrite=overwrite)

@@ -11,8 +11,12 @@ cache names; it replaces NVIDIA's URLs.
 
 A download is written to a temporary file next to its final name and renamed
 only after it is complete (as many bytes as the server announced, and as the
-registry's size when known) and, when the registry knows it, its SHA-256
-matches. An interrupted or refused download leaves nothing under the final name.
+registry's size when known), its SHA-256 matches when the registry knows it,
+and it reads as a whole PyTorch checkpoint (:func:`checkpoints.verify.check_complete`:
+a server that closes early without a ``Content-Length``, or announces too
+few bytes, is caught here). An interrupted or refused download leaves
+nothing under the final name. A cached file that turns out damaged is
+reported with the command that replaces it (``python -m checkpoints download NAME --force``).
 """
 from __future__ import annotations
 
@@ -29,7 +33,9 @@ import torch
 from tqdm import tqdm
 
 from audio.atomic import atomic_write
+from .errors import CheckpointError
 from .registry import PretrainedFile, get_pretrained_file
+from .verify import check_complete
 
 CACHE_ENV_VAR = "TACOTRON2_CHECKPOINT_DIR"
 MIRROR_ENV_VAR = "TACOTRON2_CHECKPOINT_MIRROR"
@@ -92,11 +98,15 @@ def _copy_stream(response: BinaryIO, handle: BinaryIO, total: Optional[int], lab
 
 
 def _announced_length(response) -> Optional[int]:
+    """The server's ``Content-Length``; ``None`` when absent. Unparsable or negative: ``-1`` (never trusted)."""
     value = response.headers.get("Content-Length") if getattr(response, "headers", None) else None
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
+    if value is None:
         return None
+    try:
+        length = int(value)
+    except ValueError:
+        return -1
+    return length if length >= 0 else -1
 
 
 def _check_complete(entry: PretrainedFile, response, written: int, digest: str) -> Optional[str]:
@@ -105,6 +115,8 @@ def _check_complete(entry: PretrainedFile, response, written: int, digest: str) 
     if content_type.startswith("text/html"):
         return "the server sent a web page instead of the file (it may need a browser to confirm the download)"
     announced = _announced_length(response)
+    if announced == -1:
+        return f"the server sent an invalid Content-Length ({response.headers.get('Content-Length')!r})"
     if announced is not None and written != announced:
         return f"transfer interrupted after {written} of {announced} bytes"
     if written == 0:
@@ -135,11 +147,8 @@ def download_file(entry: Union[str, PretrainedFile], cache_dir: Optional[Union[s
     """
     entry = get_pretrained_file(entry) if isinstance(entry, str) else entry
     path = cached_path(entry, cache_dir)
-    if path.is_file() and not force:
-        if entry.size is not None and path.stat().st_size != entry.size:
-            raise DownloadError(
-                f"cached {path} has {path.stat().st_size} bytes but {entry.name} has {entry.size}; "
-                f"delete it to download again, or {_manual_hint(entry, path)}")
+    if os.path.lexists(path) and not force:
+        check_cached(entry, path, cache_dir)
         return path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -149,8 +158,9 @@ def download_file(entry: Union[str, PretrainedFile], cache_dir: Optional[Union[s
     def fetch(handle: BinaryIO) -> None:
         try:
             with urllib.request.urlopen(source_url(entry), timeout=timeout) as response:
-                written, digest = _copy_stream(response, handle, _announced_length(response), entry.filename,
-                                               progress)
+                announced = _announced_length(response)
+                written, digest = _copy_stream(response, handle, announced if announced != -1 else None,
+                                               entry.filename, progress)
                 problem = _check_complete(entry, response, written, digest)
         except urllib.error.HTTPError as exc:
             raise _fail(entry, path, f"HTTP {exc.code} {exc.reason}") from exc
@@ -161,8 +171,36 @@ def download_file(entry: Union[str, PretrainedFile], cache_dir: Optional[Union[s
         if problem is not None:
             raise _fail(entry, path, problem)
 
-    atomic_write(path, fetch)  # renamed into place only if fetch() returns: no partial file, ever
+    def verify(tmp: Path) -> None:
+        try:
+            check_complete(tmp, thorough=True)
+        except CheckpointError as exc:
+            reason = str(exc).replace(repr(str(tmp)), "the received file")
+            raise _fail(entry, path, f"the received file is not a complete checkpoint ({reason})") from None
+
+    atomic_write(path, fetch, verify=verify)  # renamed into place only if complete: no partial file, ever
     return path
 
 
-__all__ = ["DownloadError", "CACHE_ENV_VAR", "MIRROR_ENV_VAR", "source_url", "default_cache_dir", "cached_path", "download_file"]
+def fix_command(entry: PretrainedFile, cache_dir: Optional[Union[str, os.PathLike]] = None) -> str:
+    """The command that downloads ``entry`` again over a damaged cached copy."""
+    where = f" --cache-dir {cache_dir}" if cache_dir is not None else ""
+    return f"python -m checkpoints download {entry.name} --force{where}"
+
+
+def check_cached(entry: PretrainedFile, path: Path, cache_dir: Optional[Union[str, os.PathLike]] = None) -> None:
+    """Raise :class:`DownloadError` naming :func:`fix_command` when the cached ``path`` is not a whole checkpoint."""
+    try:
+        check_complete(path)
+        size = path.stat().st_size
+        problem = (f"it has {size} bytes but {entry.name} has {entry.size}"
+                   if entry.size is not None and size != entry.size else None)
+    except CheckpointError as exc:
+        problem = str(exc).replace(repr(str(path)), "it")
+    if problem is not None:
+        raise DownloadError(f"cached {path} is damaged ({problem}); download it again with: "
+                            f"{fix_command(entry, cache_dir)} (or {_manual_hint(entry, path)})")
+
+
+__all__ = ["DownloadError", "CACHE_ENV_VAR", "MIRROR_ENV_VAR", "source_url", "default_cache_dir", "cached_path",
+           "download_file", "check_cached", "fix_command"]

@@ -11,6 +11,7 @@ import torch
 from .errors import CheckpointError, UnsafeCheckpointError
 from .read import read_checkpoint
 from .state_dict import DISTRIBUTED_PREFIXES
+from .unpickler import MODULE_CLASSES
 
 LAYOUTS = {
     "hub": "hub/NGC ({'state_dict', 'config'})",
@@ -37,12 +38,19 @@ class CheckpointReport:
     weight_norm: Optional[str]
     needs: List[str] = field(default_factory=list)
     load_result: Optional[str] = None
+    size_bytes: int = 0
+
+    @property
+    def loads(self) -> Optional[bool]:
+        """Whether the trial load succeeded; ``None`` when it was not tried."""
+        return None if self.load_result is None else self.load_result.startswith("loads as")
 
     def format(self) -> str:
         """Human-readable multi-line report."""
         dtypes = ", ".join(f"{k} x{v}" for k, v in sorted(self.dtypes.items())) or "none"
         lines = [
             f"file:        {self.path}",
+            f"size:        {self.size_bytes} bytes",
             f"layout:      {LAYOUTS.get(self.layout, self.layout)}",
             f"model:       {self.model or 'unknown'}",
             f"top-level:   {', '.join(self.top_level_keys) or '-'}",
@@ -61,7 +69,7 @@ class CheckpointReport:
 
 def guess_model(keys: List[str]) -> Optional[str]:
     """``"tacotron2"``, ``"waveglow"`` or ``None`` from state-dict key names."""
-    joined = " ".join(keys)
+    joined = " ".join(map(str, keys))
     if "embedding.weight" in joined and "decoder." in joined:
         return "tacotron2"
     if "WN." in joined or "convinv." in joined:
@@ -80,13 +88,13 @@ def _layout(obj: Mapping[str, Any]) -> str:
 
 
 def _prefix(keys: List[str]) -> Optional[str]:
-    return next((p for p in DISTRIBUTED_PREFIXES if keys and all(k.startswith(p) for k in keys)), None)
+    return next((p for p in DISTRIBUTED_PREFIXES if keys and all(str(k).startswith(p) for k in keys)), None)
 
 
 def _weight_norm(keys: List[str]) -> Optional[str]:
-    if any(k.endswith("weight_g") for k in keys):
+    if any(str(k).endswith("weight_g") for k in keys):
         return "weight_g / weight_v (torch.nn.utils.weight_norm)"
-    if any(".parametrizations.weight.original0" in k for k in keys):
+    if any(".parametrizations.weight.original0" in str(k) for k in keys):
         return "parametrizations.weight.original0/1 (torch.nn.utils.parametrizations.weight_norm)"
     return None
 
@@ -130,25 +138,29 @@ def _n_values(tensors: Mapping[str, torch.Tensor]) -> int:
 
 
 def _pickled_tensors(path: str) -> Dict[str, torch.Tensor]:
-    """Tensors of an NVIDIA/waveglow pickled module, read by the restricted unpickler (empty if refused)."""
+    """Tensors of an NVIDIA/waveglow pickled module, read by the restricted unpickler.
+
+    A refused global or a damaged file raises :class:`CheckpointError`.
+    """
     from .waveglow import read_waveglow_checkpoint
 
-    try:
-        return dict(read_waveglow_checkpoint(path).state_dict)
-    except CheckpointError:
-        return {}  # the load check below reports why
+    return dict(read_waveglow_checkpoint(path).state_dict)
 
 
 def inspect_checkpoint(path: Union[str, os.PathLike], config: Optional[Mapping[str, Any]] = None,
                        try_load: bool = True) -> CheckpointReport:
     """Report on the checkpoint at ``path`` without executing pickled code.
 
-    Raises :class:`CheckpointError` for a missing, empty or corrupt file.
+    Raises :class:`CheckpointError` for a missing, empty, corrupt or unsafe
+    file (a pickle that names a global other than the known WaveGlow module
+    classes), so ``python -m checkpoints inspect`` exits non-zero for it.
     """
     path = os.fspath(path)
     try:
         obj = read_checkpoint(path)
     except UnsafeCheckpointError as exc:
+        if exc.global_name not in MODULE_CLASSES:
+            raise
         tensors = _pickled_tensors(path)
         report = CheckpointReport(path, "module_pickle", "waveglow" if "glow" in (exc.global_name or "") else None,
                                   None, [], None, _dtype_counts(tensors), _n_values(tensors), _weight_norm(list(tensors)),
@@ -164,6 +176,7 @@ def inspect_checkpoint(path: Union[str, os.PathLike], config: Optional[Mapping[s
             path, layout, guess_model(keys), dict(stored) if stored is not None else None, [str(k) for k in obj],
             _prefix(keys), _dtype_counts(tensors), _n_values(tensors), _weight_norm(keys),
             _needs(layout, guess_model(keys)))
+    report.size_bytes = os.path.getsize(path)
     if try_load:
         report.load_result = _try_load(path, report.model, config)
     return report

@@ -30,6 +30,9 @@ def hub_checkpoint(model: torch.nn.Module, dtype: Optional[torch.dtype] = None,
 
 
 def save_checkpoint(model: torch.nn.Module, path: Union[str, os.PathLike], dtype: Optional[torch.dtype] = None,
-                    extra: Optional[Mapping[str, Any]] = None) -> Path:
-    """Save ``model`` in the hub layout at ``path`` atomically; returns the path."""
-    return atomic_torch_save(hub_checkpoint(model, dtype=dtype, extra=extra), path)
+                    extra: Optional[Mapping[str, Any]] = None, overwrite: bool = True) -> Path:
+    """Save ``model`` in the hub layout at ``path`` atomically; returns the path.
+
+    ``overwrite=False`` refuses an existing ``path`` at write time (``FileExistsError``).
+    """
+    return atomic_torch_save(hub_checkpoint(model, dtype=dtype, extra=extra), path, overwrite=overwrite)

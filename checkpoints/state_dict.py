@@ -14,7 +14,16 @@ OPTIONAL_SUFFIXES: Tuple[str, ...] = ("num_batches_tracked",)
 
 def strip_prefixes(state_dict: Mapping[str, torch.Tensor],
                    prefixes: Sequence[str] = DISTRIBUTED_PREFIXES) -> Dict[str, torch.Tensor]:
-    """Remove the first matching wrapper prefix (``module.1.``, ``module.``) from every key."""
+    """Remove the first matching wrapper prefix (``module.1.``, ``module.``) from every key.
+
+    Raises :class:`CheckpointError` unless ``state_dict`` maps string keys to tensors.
+    """
+    if not isinstance(state_dict, Mapping):
+        raise CheckpointError(f"the state dict is a {type(state_dict).__name__}, not a mapping of names to tensors")
+    for key, value in state_dict.items():
+        if not isinstance(key, str) or not isinstance(value, torch.Tensor):
+            raise CheckpointError(f"state dict entry {key!r} is a {type(key).__name__} key with a "
+                                  f"{type(value).__name__} value; expected parameter names mapped to tensors")
     for prefix in prefixes:
         if state_dict and all(k.startswith(prefix) for k in state_dict):
             return {k[len(prefix):]: v for k, v in state_dict.items()}
@@ -33,16 +42,16 @@ class StateDictMismatch:
         return bool(self.missing or self.unexpected or self.mis_shaped)
 
     def describe(self, limit: int = 12) -> str:
-        """A multi-line report naming up to ``limit`` keys of each kind."""
-        lines = []
+        """A one-line report naming up to ``limit`` keys of each kind (parts separated by ``" | "``)."""
+        parts = []
         for title, items in (("missing keys", self.missing), ("unexpected keys", self.unexpected)):
             if items:
                 shown = ", ".join(items[:limit]) + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")
-                lines.append(f"  {title} ({len(items)}): {shown}")
+                parts.append(f"{title} ({len(items)}): {shown}")
         if self.mis_shaped:
             shown = "; ".join(f"{k}: checkpoint {tuple(a)} vs model {tuple(b)}" for k, a, b in self.mis_shaped[:limit])
-            lines.append(f"  mis-shaped keys ({len(self.mis_shaped)}): {shown}")
-        return "\n".join(lines)
+            parts.append(f"mis-shaped keys ({len(self.mis_shaped)}): {shown}")
+        return " | ".join(parts)
 
 
 def compare_state_dict(expected: Mapping[str, torch.Tensor], given: Mapping[str, torch.Tensor],
@@ -65,8 +74,8 @@ def load_state_dict_checked(module: torch.nn.Module, state_dict: Mapping[str, to
     """Load ``state_dict`` into ``module`` strictly, casting tensors to the module's dtypes.
 
     Missing ``num_batches_tracked`` buffers are tolerated. Anything else that
-    does not fit raises :class:`CheckpointError` listing missing, unexpected
-    and mis-shaped keys, headed by the first ``hint`` that recognises the
+    does not fit raises :class:`CheckpointError` (one line) listing missing,
+    unexpected and mis-shaped keys, headed by the first ``hint`` that recognises the
     mismatch (for example a file of another model).
     """
     expected = module.state_dict()
@@ -77,7 +86,7 @@ def load_state_dict_checked(module: torch.nn.Module, state_dict: Mapping[str, to
         headline = f"checkpoint does not fit {model_name}"
         if cause:
             headline += f" (likely cause: {cause})"
-        raise CheckpointError(f"{headline}:\n{mismatch.describe()}")
+        raise CheckpointError(f"{headline}: {mismatch.describe()}")
     cast = {k: v.to(dtype=expected[k].dtype) if v.is_floating_point() else v for k, v in state_dict.items()}
     for k, v in expected.items():
         if k not in cast:

@@ -18,6 +18,7 @@ from tacotron2 import Tacotron2, Tacotron2Config
 from tacotron2.shapes import config_fields_from_state_dict
 
 from .errors import CheckpointError, UnsafeCheckpointError
+from .limits import TACOTRON2_LIMITS, check_config_bounds
 from .read import PathOrDict, read_checkpoint
 from .state_dict import Hint, StateDictMismatch, compare_state_dict, load_state_dict_checked, strip_prefixes
 
@@ -50,14 +51,16 @@ def load_tacotron2(path_or_dict: PathOrDict, config: ConfigLike = None,
     """
     if not isinstance(map_location, (str, torch.device)):
         raise TypeError(f"map_location must be a device name or torch.device, got {type(map_location).__name__}")
-    state_dict, resolved = _prepare(path_or_dict, config, "cpu")
+    # No meta skeleton here: the real model's checked load raises the same report, and building
+    # on "meta" runs nn.Embedding's normal_ through torch._refs, which imports torch._dynamo (~1 s).
+    state_dict, resolved = _prepare(path_or_dict, config, "cpu", check_shapes=False)
     model = Tacotron2(resolved)
     load_state_dict_checked(model, state_dict, MODEL_NAME, hints=_hints(resolved))
     return model.to(map_location).eval()
 
 
-def _prepare(path_or_dict: PathOrDict, config: ConfigLike,
-             map_location: Union[str, torch.device]) -> Tuple[Dict[str, Tensor], Tacotron2Config]:
+def _prepare(path_or_dict: PathOrDict, config: ConfigLike, map_location: Union[str, torch.device],
+             check_shapes: bool = True) -> Tuple[Dict[str, Tensor], Tacotron2Config]:
     """Read, canonicalise and shape-check; called directly by both public functions (for warning stack levels)."""
     try:
         checkpoint = read_checkpoint(path_or_dict, map_location=map_location)
@@ -70,6 +73,9 @@ def _prepare(path_or_dict: PathOrDict, config: ConfigLike,
         raise
     state_dict = _extract_state_dict(checkpoint)
     resolved = _resolve_config(_file_config(checkpoint, state_dict), config)
+    check_config_bounds(resolved.to_dict(), TACOTRON2_LIMITS, "Tacotron 2")
+    if not check_shapes:
+        return state_dict, resolved
     with torch.device("meta"):
         skeleton = Tacotron2(resolved)
     if compare_state_dict(skeleton.state_dict(), state_dict):
@@ -104,6 +110,10 @@ def _file_config(checkpoint: Mapping[str, Any], state_dict: Mapping[str, Tensor]
     raw = checkpoint.get("config") if "state_dict" in checkpoint else None
     if raw is None:
         return None
+    if not isinstance(raw, Mapping):
+        raise CheckpointError(f"checkpoint 'config' is a {type(raw).__name__}, not a dict of Tacotron 2 fields")
+    if not _looks_like_waveglow(state_dict):
+        check_config_bounds(raw, TACOTRON2_LIMITS, "Tacotron 2")
     try:
         return Tacotron2Config.from_dict(raw)
     except (TypeError, ValueError) as exc:

@@ -17,21 +17,25 @@ int64 element count and raw little-endian bytes).
 """
 from __future__ import annotations
 
+import _compat_pickle
 import collections
 import io
 import os
 import pickle
 import struct
 import zipfile
+import zlib
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Dict, Iterator, Optional, Tuple, Union
+from typing import Any, BinaryIO, Callable, Dict, Iterator, Mapping, Optional, Tuple, Union
 
 import torch
 
-from .errors import CheckpointError
+from .errors import CheckpointError, UnsafeCheckpointError
+from .limits import MAX_NESTING, check_regular_file, check_tensor_views, check_zip_entries
 
 LEGACY_MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL_VERSION = 1001
+CHUNK_BYTES = 1 << 20
 
 STORAGE_DTYPES: Dict[str, torch.dtype] = {
     "FloatStorage": torch.float32,
@@ -82,25 +86,53 @@ class PickledModule:
         return self.attributes.get(name, default)
 
     @property
-    def parameters(self) -> Dict[str, Any]:
-        return dict(self.attributes.get("_parameters") or {})
+    def parameters(self) -> Dict[str, Optional[torch.Tensor]]:
+        """``_parameters`` as stored; :class:`CheckpointError` unless it maps names to tensors (or None)."""
+        return self._table("_parameters", torch.Tensor)
 
     @property
-    def buffers(self) -> Dict[str, Any]:
-        return dict(self.attributes.get("_buffers") or {})
+    def buffers(self) -> Dict[str, Optional[torch.Tensor]]:
+        """``_buffers`` as stored, checked like :attr:`parameters`."""
+        return self._table("_buffers", torch.Tensor)
 
     @property
-    def modules(self) -> Dict[str, "PickledModule"]:
-        return dict(self.attributes.get("_modules") or {})
+    def modules(self) -> Dict[str, Optional["PickledModule"]]:
+        """``_modules`` as stored; :class:`CheckpointError` unless it maps names to known modules (or None)."""
+        return self._table("_modules", PickledModule)
+
+    def _table(self, attribute: str, kind: type) -> Dict[str, Any]:
+        table = self.attributes.get(attribute)
+        if table is None:
+            return {}
+        if not isinstance(table, Mapping):
+            raise CheckpointError(f"pickled {self.qualname} has {attribute} of type {type(table).__name__}, "
+                                  "not a dict; the file is damaged or hostile")
+        for name, value in table.items():
+            if not isinstance(name, str) or not (value is None or isinstance(value, kind)):
+                raise CheckpointError(f"pickled {self.qualname} has {attribute}[{name!r}] of type "
+                                      f"{type(value).__name__}, not a {kind.__name__}; the file is damaged or hostile")
+        return dict(table)
 
     def named_tensors(self, prefix: str = "") -> Iterator[Tuple[str, torch.Tensor]]:
-        """``(dotted name, tensor)`` for every parameter and buffer, as ``state_dict`` names them."""
-        for name, value in {**self.parameters, **self.buffers}.items():
-            if value is not None:
-                yield prefix + name, value
-        for name, child in self.modules.items():
-            if isinstance(child, PickledModule):
-                yield from child.named_tensors(f"{prefix}{name}.")
+        """``(dotted name, tensor)`` for every parameter and buffer, as ``state_dict`` names them.
+
+        A module that contains itself (a ``_modules`` cycle), or nesting deeper
+        than :data:`checkpoints.limits.MAX_NESTING`, raises :class:`CheckpointError`.
+        """
+        stack: list = [(self, prefix, ())]
+        while stack:
+            module, name, ancestors = stack.pop()
+            if id(module) in ancestors:
+                raise CheckpointError(f"pickled {module.qualname} {name.rstrip('.') or '(root)'} contains itself "
+                                      "(a _modules cycle); the file is damaged or hostile")
+            if len(ancestors) >= MAX_NESTING:
+                raise CheckpointError(f"pickled modules are nested more than {MAX_NESTING} levels deep; refused")
+            for key, value in {**module.parameters, **module.buffers}.items():
+                if value is not None:
+                    yield name + key, value
+            children = [(child, f"{name}{key}.", ancestors + (id(module),))
+                        for key, child in module.modules.items() if child is not None]
+            stack.extend(reversed(children))
 
     def state_dict(self) -> Dict[str, torch.Tensor]:
         """Every parameter and buffer, detached copies keyed as ``Module.state_dict`` would."""
@@ -133,15 +165,18 @@ def _as_storage(storage: Any) -> torch.Tensor:
 
 def _rebuild_tensor(storage: Any, storage_offset: int, size: Tuple[int, ...], stride: Tuple[int, ...],
                     *_ignored: Any) -> torch.Tensor:
-    """A view of ``storage`` (a 1-D tensor) with ``size``/``stride``/``offset``; bounds are checked."""
+    """A view of ``storage`` (a 1-D tensor) with ``size``/``stride``/``offset``.
+
+    ``as_strided`` refuses a view outside the storage; views larger than
+    their storage (stride 0) are refused after loading by
+    :func:`checkpoints.limits.check_tensor_views`.
+    """
     base = _as_storage(storage)
-    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
-    if len(size) != len(stride) or any(s < 0 for s in size + stride) or storage_offset < 0:
+    if not (isinstance(size, tuple) and isinstance(stride, tuple) and isinstance(storage_offset, int)
+            and all(isinstance(n, int) for n in size + stride)):
+        raise CheckpointError(f"invalid tensor geometry size={size!r} stride={stride!r} offset={storage_offset!r}")
+    if len(size) != len(stride) or any(n < 0 for n in size + stride) or storage_offset < 0:
         raise CheckpointError(f"invalid tensor geometry size={size} stride={stride} offset={storage_offset}")
-    extent = storage_offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else 0
-    if extent > base.numel():
-        raise CheckpointError(
-            f"tensor of size {size} at offset {storage_offset} overruns its storage of {base.numel()} elements")
     return base.as_strided(size, stride, storage_offset)
 
 
@@ -181,6 +216,13 @@ def _build(self: "RestrictedUnpickler") -> None:
     inst.__setstate__(state)
 
 
+def refused_global(qualname: str) -> UnsafeCheckpointError:
+    """The one message for a pickled global that no loader will rebuild."""
+    return UnsafeCheckpointError(
+        f"refused to unpickle {qualname}: this file asks to run code (only tensors, containers and the known "
+        "WaveGlow module classes are rebuilt); it was not loaded", global_name=qualname)
+
+
 class RestrictedUnpickler(pickle._Unpickler):
     """Unpickler that resolves only allow-listed globals and builds only stand-in modules.
 
@@ -199,6 +241,11 @@ class RestrictedUnpickler(pickle._Unpickler):
         self._views: Dict[str, torch.Tensor] = {}
 
     def find_class(self, module: str, name: str) -> Any:
+        if self.proto < 3:  # Python 2 names, as pickle itself maps them (``__builtin__`` -> ``builtins``)
+            if (module, name) in _compat_pickle.NAME_MAPPING:
+                module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+            elif module in _compat_pickle.IMPORT_MAPPING:
+                module = _compat_pickle.IMPORT_MAPPING[module]
         qualname = f"{module}.{name}"
         if qualname in _STAND_INS:
             return _STAND_INS[qualname]
@@ -206,9 +253,7 @@ class RestrictedUnpickler(pickle._Unpickler):
             return _SAFE_GLOBALS[qualname]
         if module == "torch" and name in STORAGE_DTYPES:
             return StorageType(name)
-        raise CheckpointError(
-            f"refusing to unpickle global {qualname!r}: it is not a tensor, container or known WaveGlow "
-            "module class, and loading it could run arbitrary code")
+        raise refused_global(qualname)
 
     def persistent_load(self, pid: Any) -> Any:
         if not isinstance(pid, tuple) or not pid:
@@ -238,53 +283,119 @@ def _unpickle(stream: BinaryIO, storage_loader=None) -> Any:
     return RestrictedUnpickler(stream, storage_loader).load()
 
 
+def _element_size(dtype: torch.dtype) -> int:
+    return torch.empty((), dtype=dtype).element_size()
+
+
 def _read_zip(path: Path) -> Any:
     with zipfile.ZipFile(path) as archive:
+        check_zip_entries(archive, path)
         names = archive.namelist()
         pickles = [n for n in names if n.endswith("data.pkl")]
         if not pickles:
             raise CheckpointError(f"{str(path)!r} is a zip archive without data.pkl: not a PyTorch checkpoint")
         prefix = pickles[0][: -len("data.pkl")]
         byteorder = f"{prefix}byteorder"
-        if byteorder in names and archive.read(byteorder).strip() not in (b"little", b""):
+        if byteorder in names and archive.getinfo(byteorder).file_size > 16:
+            raise CheckpointError(f"{str(path)!r}: its byteorder entry is oversized; file is damaged")
+        if byteorder in names and _read_entry(archive, byteorder, archive.getinfo(byteorder).file_size,
+                                              path).strip() not in (b"little", b""):
             raise CheckpointError(f"{str(path)!r} was saved on a big-endian machine; this is not supported")
         storages: Dict[str, torch.Tensor] = {}
 
         def load_storage(storage_type: StorageType, key: str, numel: int) -> torch.Tensor:
             if key not in storages:
-                raw = archive.read(f"{prefix}data/{key}")
-                expected = numel * torch.empty((), dtype=storage_type.dtype).element_size()
-                if len(raw) != expected:
+                name = f"{prefix}data/{key}"
+                expected = numel * _element_size(storage_type.dtype)
+                try:
+                    declared = archive.getinfo(name).file_size
+                except KeyError:
+                    raise CheckpointError(f"{str(path)!r} has no data for storage {key}: file is damaged") from None
+                if numel < 0 or declared != expected:  # checked before a single byte is read
                     raise CheckpointError(
-                        f"storage {key} of {str(path)!r} has {len(raw)} bytes, expected {expected}: file is damaged")
-                storages[key] = (torch.frombuffer(bytearray(raw), dtype=storage_type.dtype) if numel
+                        f"storage {key} of {str(path)!r} declares {declared} bytes, expected {expected}: file is damaged")
+                raw = _read_entry(archive, name, expected, path)
+                storages[key] = (torch.frombuffer(raw, dtype=storage_type.dtype) if numel
                                  else torch.empty(0, dtype=storage_type.dtype))
             return storages[key]
 
-        return _unpickle(io.BytesIO(archive.read(pickles[0])), load_storage)
+        data = _read_entry(archive, pickles[0], archive.getinfo(pickles[0]).file_size, path)
+        return _unpickle(io.BytesIO(bytes(data)), load_storage)
+
+
+def _read_entry(archive: zipfile.ZipFile, name: str, limit: int, path: Path) -> bytearray:
+    """Entry ``name`` read in chunks into a buffer of at most ``limit`` bytes (more data: damaged)."""
+    buffer = bytearray(limit)
+    view = memoryview(buffer)
+    filled = 0
+    with archive.open(name) as entry:
+        while filled < limit:
+            got = entry.readinto(view[filled:filled + CHUNK_BYTES])
+            if not got:
+                raise CheckpointError(f"{str(path)!r} is truncated (zip entry {name} is incomplete)")
+            filled += got
+        if entry.read(1):
+            raise CheckpointError(f"{str(path)!r}: zip entry {name} holds more than its declared {limit} bytes")
+    return buffer
 
 
 def _read_legacy(path: Path) -> Any:
+    budget = path.stat().st_size  # every storage's bytes must be in the file: allocations never exceed it
     with open(path, "rb") as stream:
-        magic = _unpickle(stream)
-        if magic != LEGACY_MAGIC_NUMBER:
-            raise CheckpointError(f"{str(path)!r} is neither a zip nor a legacy PyTorch checkpoint (bad magic number)")
-        protocol = _unpickle(stream)
-        if protocol != LEGACY_PROTOCOL_VERSION:
-            raise CheckpointError(f"{str(path)!r} uses unsupported legacy protocol {protocol!r}")
-        sys_info = _unpickle(stream)
-        if isinstance(sys_info, dict) and not sys_info.get("little_endian", True):
-            raise CheckpointError(f"{str(path)!r} was saved on a big-endian machine; this is not supported")
+        _read_legacy_header(stream, path)
         storages: Dict[str, torch.Tensor] = {}
 
         def allocate(storage_type: StorageType, key: str, numel: int) -> torch.Tensor:
-            return storages.setdefault(key, torch.empty(numel, dtype=storage_type.dtype))
+            nonlocal budget
+            if key not in storages:
+                nbytes = numel * _element_size(storage_type.dtype)
+                if numel < 0 or nbytes > budget:
+                    raise CheckpointError(f"{str(path)!r}: storage {key} declares {nbytes} bytes, more than the "
+                                          "file holds; the file is damaged or hostile")
+                budget -= nbytes
+                storages[key] = torch.empty(numel, dtype=storage_type.dtype)
+            return storages[key]
 
         result = _unpickle(stream, allocate)
         keys = _unpickle(stream)
+        if not isinstance(keys, (list, tuple)):
+            raise CheckpointError(f"{str(path)!r}: the legacy storage list is a {type(keys).__name__}; file is damaged")
+        filled = set()
         for key in keys:
             _fill_legacy_storage(stream, storages, str(key), path)
+            filled.add(str(key))
+    _check_all_filled(storages, filled, path)
     return result
+
+
+def _read_legacy_header(stream: BinaryIO, path: Path) -> None:
+    """Check the magic number, protocol and byte order that open a legacy file."""
+    magic = _unpickle(stream)
+    if magic != LEGACY_MAGIC_NUMBER:
+        raise CheckpointError(f"{str(path)!r} is neither a zip nor a legacy PyTorch checkpoint (bad magic number)")
+    protocol = _unpickle(stream)
+    if protocol != LEGACY_PROTOCOL_VERSION:
+        raise CheckpointError(f"{str(path)!r} uses unsupported legacy protocol {protocol!r}")
+    sys_info = _unpickle(stream)
+    if isinstance(sys_info, dict) and not sys_info.get("little_endian", True):
+        raise CheckpointError(f"{str(path)!r} was saved on a big-endian machine; this is not supported")
+
+
+def _read_record_header(stream: BinaryIO, key: str, expected: int, path: Path) -> None:
+    """Read a legacy storage record's int64 element count and check it is ``expected``."""
+    header = stream.read(8)
+    if len(header) != 8:
+        raise CheckpointError(f"{str(path)!r} is truncated (storage {key} missing)")
+    (numel,) = struct.unpack("<q", header)
+    if numel != expected:
+        raise CheckpointError(f"{str(path)!r}: storage {key} holds {numel} elements, expected {expected}")
+
+
+def _check_all_filled(declared, filled, path: Path) -> None:
+    unfilled = sorted(set(declared) - set(filled))
+    if unfilled:
+        raise CheckpointError(f"{str(path)!r} uses storage(s) {unfilled[:5]} whose data the file never contains "
+                              "(the weights would be garbage); the file is damaged")
 
 
 def _fill_legacy_storage(stream: BinaryIO, storages: Dict[str, torch.Tensor], key: str, path: Path) -> None:
@@ -292,36 +403,148 @@ def _fill_legacy_storage(stream: BinaryIO, storages: Dict[str, torch.Tensor], ke
     if key not in storages:
         raise CheckpointError(f"{str(path)!r} lists storage {key!r} that no tensor uses: file is damaged")
     storage = storages[key]
-    header = stream.read(8)
-    if len(header) != 8:
-        raise CheckpointError(f"{str(path)!r} is truncated (storage {key} missing)")
-    (numel,) = struct.unpack("<q", header)
-    if numel != storage.numel():
-        raise CheckpointError(f"{str(path)!r}: storage {key} holds {numel} elements, expected {storage.numel()}")
-    raw = stream.read(numel * storage.element_size())
-    if len(raw) != numel * storage.element_size():
-        raise CheckpointError(f"{str(path)!r} is truncated (storage {key} is incomplete)")
-    if numel:
-        storage.copy_(torch.frombuffer(bytearray(raw), dtype=storage.dtype))
+    _read_record_header(stream, key, storage.numel(), path)
+    target = storage.view(torch.uint8)  # the storage's bytes, filled chunk by chunk (no full-size copy)
+    for start in range(0, target.numel(), CHUNK_BYTES):
+        chunk = stream.read(min(CHUNK_BYTES, target.numel() - start))
+        if len(chunk) != min(CHUNK_BYTES, target.numel() - start):
+            raise CheckpointError(f"{str(path)!r} is truncated (storage {key} is incomplete)")
+        target[start:start + len(chunk)].copy_(torch.frombuffer(bytearray(chunk), dtype=torch.uint8))
+
+
+class _Opaque:
+    """What the storage scan puts where an unknown global would be: inert, never the real object."""
+
+    def __new__(cls, *_args: Any, **_kwargs: Any) -> "_Opaque":
+        return object.__new__(cls)
+
+    def __init__(self, *_args: Any, **_kwargs: Any) -> None:
+        pass
+
+
+class _StorageScanner(RestrictedUnpickler):
+    """Walks a legacy pickle to learn its storages (as meta tensors) without allocating or running anything."""
+
+    dispatch = dict(RestrictedUnpickler.dispatch)
+    dispatch[pickle.BUILD[0]] = lambda self: self.stack.pop()
+
+    def __init__(self, file: BinaryIO, storage_loader: Callable[[StorageType, str, int], torch.Tensor],
+                 strict: bool = False) -> None:
+        super().__init__(file, storage_loader)
+        self._strict = strict  # True: a refused global stops the scan (UnsafeCheckpointError)
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return super().find_class(module, name)
+        except UnsafeCheckpointError:
+            if self._strict:
+                raise
+            return _Opaque
+
+
+def scan_legacy_storages(path: Union[str, os.PathLike]) -> bool:
+    """Check, before ``torch.load`` allocates anything, that a legacy file holds every storage it uses.
+
+    Refuses (:class:`CheckpointError`) storages that are declared but never
+    filled, records whose element count differs from the declaration, and
+    data past the end of the file. A pickle the scan cannot follow (an
+    unknown construct) is left to ``torch.load``'s own weights-only checks;
+    a file that is not legacy-format is left alone. Returns whether the
+    whole file was followed (``True``: every storage is present).
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    declared: Dict[str, Tuple[int, int]] = {}  # key -> (elements, bytes)
+
+    def record(storage_type: StorageType, key: str, numel: int) -> torch.Tensor:
+        if numel < 0:
+            raise CheckpointError(f"{str(path)!r}: storage {key} declares {numel} elements; the file is damaged")
+        declared[key] = (numel, numel * _element_size(storage_type.dtype))
+        return torch.empty(numel, dtype=storage_type.dtype, device="meta")
+
+    with open(path, "rb") as stream:
+        try:
+            _read_legacy_header(stream, path)
+            _StorageScanner(stream, record).load()
+            keys = _unpickle(stream)
+        except CheckpointError as exc:
+            if "storage" in str(exc):
+                raise
+            return False  # not a legacy file, or a pickle torch.load judges itself
+        except Exception:  # noqa: BLE001 - any other failure is torch.load's to report
+            return False
+        if not isinstance(keys, (list, tuple)):
+            return False
+        keys = [str(key) for key in keys]
+        for key in keys:
+            if key not in declared:
+                raise CheckpointError(f"{str(path)!r} lists storage {key!r} that no tensor uses: file is damaged")
+            numel, nbytes = declared[key]
+            _read_record_header(stream, key, numel, path)
+            stream.seek(nbytes, os.SEEK_CUR)
+            if stream.tell() > size:
+                raise CheckpointError(f"{str(path)!r} is truncated (storage {key} is incomplete)")
+    _check_all_filled(declared, keys, path)
+    return True
+
+
+def first_refused_global(path: Union[str, os.PathLike]) -> Optional[str]:
+    """The first global in the file's pickle that the allow-list refuses, or ``None``.
+
+    Used to explain a file that ``torch.load(weights_only=True)`` rejects in
+    other words (for example a protocol-4 pickle). Storages become meta
+    tensors, nothing is allocated or called.
+    """
+    def meta(storage_type: StorageType, key: str, numel: int) -> torch.Tensor:
+        return torch.empty(max(int(numel), 0), dtype=storage_type.dtype, device="meta")
+
+    def scan(stream: BinaryIO) -> None:
+        _StorageScanner(stream, meta, strict=True).load()
+
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                check_zip_entries(archive, path)
+                name = next((n for n in archive.namelist() if n.endswith("data.pkl")), None)
+                if name is None:
+                    return None
+                scan(io.BytesIO(bytes(_read_entry(archive, name, archive.getinfo(name).file_size, Path(path)))))
+        else:
+            with open(path, "rb") as stream:
+                _read_legacy_header(stream, Path(path))
+                scan(stream)
+    except UnsafeCheckpointError as exc:
+        return exc.global_name
+    except Exception:  # noqa: BLE001 - damage of any kind: no refused global found
+        return None
+    return None
 
 
 def restricted_load(path: Union[str, os.PathLike]) -> Any:
     """Unpickle a torch checkpoint (zip or legacy) with the allow-list; tensors are on the CPU.
 
-    Raises :class:`CheckpointError` for a refused global (naming it), a
-    truncated or damaged file, or a format that is not a PyTorch checkpoint.
+    Raises :class:`CheckpointError` (one line) for a refused global
+    (:class:`UnsafeCheckpointError`, naming it), a truncated, damaged or
+    oversized file, a view larger than its storage, or a format that is not
+    a PyTorch checkpoint. Memory stays within about the file's size.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint file not found: {str(path)!r}")
+    path = check_regular_file(path)
     try:
-        if zipfile.is_zipfile(path):
-            return _read_zip(path)
-        return _read_legacy(path)
+        result = _read_zip(path) if zipfile.is_zipfile(path) else _read_legacy(path)
     except CheckpointError:
         raise
     except (EOFError, pickle.UnpicklingError, zipfile.BadZipFile, struct.error, KeyError) as exc:
-        raise CheckpointError(
-            f"{str(path)!r} is truncated or not a PyTorch checkpoint ({type(exc).__name__}: {exc})") from exc
-    except (TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
-        raise CheckpointError(f"{str(path)!r} could not be unpickled safely ({type(exc).__name__}: {exc})") from exc
+        raise CheckpointError(f"{str(path)!r} is truncated or not a PyTorch checkpoint "
+                              f"({type(exc).__name__}: {one_line(exc)})") from exc
+    except (TypeError, ValueError, AttributeError, IndexError, RuntimeError, OverflowError, RecursionError,
+            MemoryError, UnicodeDecodeError, zlib.error, NotImplementedError) as exc:
+        raise CheckpointError(f"{str(path)!r} could not be unpickled safely ({type(exc).__name__}: "
+                              f"{one_line(exc)})") from exc
+    check_tensor_views(result, repr(str(path)))
+    return result
+
+
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """The first line of an exception's message, at most ``limit`` characters."""
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:limit]

@@ -28,8 +28,9 @@ from waveglow import WaveGlow, WaveGlowConfig
 from waveglow.config import WNConfig
 
 from .errors import CheckpointError
+from .limits import WAVEGLOW_LIMITS, check_config_bounds
 from .read import PathOrDict, read_checkpoint
-from .state_dict import StateDictMismatch, load_state_dict_checked, strip_prefixes
+from .state_dict import StateDictMismatch, compare_state_dict, load_state_dict_checked, strip_prefixes
 from .unpickler import PickledModule, restricted_load
 
 # Suffix renames, old -> new (torch.nn.utils.parametrizations.weight_norm -> torch.nn.utils.weight_norm).
@@ -203,7 +204,19 @@ def read_waveglow_checkpoint(path_or_dict: Union[PathOrDict, Any],
         checkpoint = restricted_load(path_or_dict)
     if isinstance(checkpoint, PickledModule):
         checkpoint = {"model": checkpoint}
-    model = checkpoint.get("model") if isinstance(checkpoint, Mapping) else None
+    if not isinstance(checkpoint, Mapping):
+        raise CheckpointError(f"the file holds a {type(checkpoint).__name__}, not a checkpoint dictionary")
+    try:
+        return _canonical(checkpoint)
+    except (RuntimeError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        if isinstance(exc, CheckpointError):
+            raise
+        raise CheckpointError(f"the tensors do not form a WaveGlow ({type(exc).__name__}: "
+                              f"{' '.join(str(exc).split())[:200]})") from exc
+
+
+def _canonical(checkpoint: Mapping[str, Any]) -> LoadedWaveGlow:
+    model = checkpoint.get("model")
     if isinstance(model, PickledModule):
         kind = PICKLED_KINDS.get(model.qualname)
         if kind is None:
@@ -220,14 +233,37 @@ def read_waveglow_checkpoint(path_or_dict: Union[PathOrDict, Any],
 
 
 def _resolve_config(loaded: LoadedWaveGlow, config: Union[WaveGlowConfig, Mapping[str, Any], None]) -> WaveGlowConfig:
+    """The config to build: the caller's, else the file's, else inferred; checked against the limits.
+
+    Raises :class:`CheckpointError` (one line) for a config that is not a
+    WaveGlow config or is outside :data:`checkpoints.limits.WAVEGLOW_LIMITS`.
+    """
     alternate = loaded.kind == "glow_old"
+    source = "given" if config is not None else "the checkpoint's"
     if config is None:
         config = loaded.config
-    if config is None:
-        return infer_config(loaded.state_dict, loaded.attributes, alternate)
-    if not isinstance(config, WaveGlowConfig):
-        config = WaveGlowConfig.from_dict(config)
-    return dataclasses.replace(config, alternate_halves=True) if alternate else config
+    try:
+        if config is None:
+            resolved = infer_config(loaded.state_dict, loaded.attributes, alternate)
+        else:
+            if isinstance(config, Mapping):
+                check_config_bounds(config, WAVEGLOW_LIMITS, "WaveGlow")
+            resolved = config if isinstance(config, WaveGlowConfig) else WaveGlowConfig.from_dict(config)
+            resolved = dataclasses.replace(resolved, alternate_halves=True) if alternate else resolved
+    except CheckpointError:
+        raise
+    except (TypeError, ValueError, IndexError) as exc:
+        raise CheckpointError(f"{source} config is not a valid WaveGlow config: {' '.join(str(exc).split())}") from exc
+    check_config_bounds(resolved.to_dict(), WAVEGLOW_LIMITS, "WaveGlow")
+    return resolved
+
+
+def _checked_skeleton(config: WaveGlowConfig, state_dict: Mapping[str, torch.Tensor]) -> None:
+    """Build ``config`` on the meta device (no memory) and refuse a state dict that does not fit it."""
+    with torch.device("meta"):
+        skeleton = WaveGlow(config)
+    if compare_state_dict(skeleton.state_dict(), state_dict):
+        load_state_dict_checked(skeleton, state_dict, "WaveGlow", hints=(tacotron2_hint, config_hint))
 
 
 def load_waveglow(path_or_dict: Union[PathOrDict, Any], config: Union[WaveGlowConfig, Mapping[str, Any], None] = None,
@@ -249,6 +285,8 @@ def load_waveglow(path_or_dict: Union[PathOrDict, Any], config: Union[WaveGlowCo
     if any(k.startswith(TACOTRON2_PREFIXES) for k in loaded.state_dict) and config is None:
         raise CheckpointError("this is a Tacotron 2 checkpoint, not a WaveGlow one; load it with "
                               "checkpoints.load_tacotron2")
-    model = WaveGlow(_resolve_config(loaded, config))
+    resolved = _resolve_config(loaded, config)
+    _checked_skeleton(resolved, loaded.state_dict)  # before the real model allocates anything
+    model = WaveGlow(resolved)
     load_state_dict_checked(model, loaded.state_dict, "WaveGlow", hints=(tacotron2_hint, config_hint))
     return model.to(map_location).eval()

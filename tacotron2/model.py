@@ -91,8 +91,11 @@ class Tacotron2(nn.Module):
         Returns :class:`Tacotron2Inference` ``(mel_postnet (B, n_mels, T),
         mel_lengths int32 (B,), alignments (B, T, N))``, NVIDIA's triple.
         ``early_stopping`` defaults to ``not config.decoder_no_early_stopping``,
-        ``max_decoder_steps`` to the config's, ``prenet_dropout`` to True
-        (NVIDIA's behaviour; False makes the output deterministic). Warns when
+        ``max_decoder_steps`` to the config's, ``prenet_dropout`` to True (NVIDIA's
+        behaviour, and needed: a model trained with prenet dropout, as NVIDIA's
+        and ours are, rarely stops without it and runs to ``max_decoder_steps``;
+        to get the same output twice, call ``torch.manual_seed(seed)`` first,
+        not ``prenet_dropout=False``). Warns, naming the caller's line, when
         early stopping is on and some items were cut by ``max_decoder_steps``
         (:meth:`generate` also returns which).
 
@@ -105,8 +108,9 @@ class Tacotron2(nn.Module):
         :meth:`prepare_inference` to pay that once.
         """
         prepared = PreparedTacotron2(self, backend, precision, stop_check_interval)
-        return Tacotron2Inference(*prepared.run(text_padded, input_lengths, early_stopping, max_decoder_steps,
-                                                prenet_dropout, stacklevel=3)[:3])
+        return Tacotron2Inference(*prepared.generate(text_padded, input_lengths, early_stopping=early_stopping,
+                                                     max_decoder_steps=max_decoder_steps,
+                                                     prenet_dropout=prenet_dropout)[:3])
 
     def generate(self, text_padded: Tensor, input_lengths: Tensor, *, early_stopping: Optional[bool] = None,
                  max_decoder_steps: Optional[int] = None, prenet_dropout: Optional[bool] = None,
@@ -114,8 +118,8 @@ class Tacotron2(nn.Module):
                  stop_check_interval: Optional[int] = None) -> Tacotron2Generation:
         """:meth:`infer` that also returns ``reached_limit`` bool (B,) (:class:`Tacotron2Generation`)."""
         prepared = PreparedTacotron2(self, backend, precision, stop_check_interval)
-        return prepared.run(text_padded, input_lengths, early_stopping, max_decoder_steps, prenet_dropout,
-                            stacklevel=3)
+        return prepared.generate(text_padded, input_lengths, early_stopping=early_stopping,
+                                 max_decoder_steps=max_decoder_steps, prenet_dropout=prenet_dropout)
 
 
 def _check_text(text_padded: Tensor, input_lengths: Tensor, n_symbols: int) -> None:

@@ -17,7 +17,9 @@ class Prenet(nn.Module):
     As in NVIDIA's model the dropout is applied ALWAYS, in training and at
     inference, in eval mode too: Tacotron 2 relies on it for output variety
     and its checkpoints were trained that way. ``dropout=False`` switches it
-    off for deterministic research runs (outputs then no longer match NVIDIA's).
+    off for research only: a model trained with prenet dropout then rarely
+    stops (it runs to ``max_decoder_steps``) and its outputs no longer match
+    NVIDIA's. For the same output twice, seed the RNG (``torch.manual_seed``).
     """
 
     def __init__(self, in_dim: int, sizes: Sequence[int]) -> None:

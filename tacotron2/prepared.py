@@ -17,6 +17,8 @@ another device or dtype.
 """
 from __future__ import annotations
 
+import os
+import sys
 import time
 import warnings
 from typing import Optional
@@ -29,6 +31,19 @@ from .fast_decoder import fast_infer
 from .fast_linears import DecoderLinears, build_linears
 from .inference import check_stop_check_interval, resolve_backend
 from .outputs import DecoderInference, Tacotron2Generation, Tacotron2Inference
+
+
+#: Frames in these places are skipped when a warning is attributed to the caller's line: this package
+#: (``Tacotron2.infer`` -> ``PreparedTacotron2.generate``) and torch (``no_grad`` wrappers).
+_INTERNAL_FILES = (os.path.dirname(torch.__file__) + os.sep, os.path.dirname(os.path.abspath(__file__)) + os.sep)
+
+
+def _caller_stacklevel() -> int:
+    """``stacklevel`` that makes a warning raised here name the first line outside this package and torch."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_INTERNAL_FILES):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class PreparedTacotron2:
@@ -107,11 +122,6 @@ class PreparedTacotron2:
 
         Arguments as :meth:`Tacotron2.infer`.
         """
-        return self.run(text_padded, input_lengths, early_stopping, max_decoder_steps, prenet_dropout, stacklevel=3)
-
-    def run(self, text_padded: Tensor, input_lengths: Tensor, early_stopping: Optional[bool],
-            max_decoder_steps: Optional[int], prenet_dropout: Optional[bool], *, stacklevel: int) -> Tacotron2Generation:
-        """:meth:`generate`, warning at ``stacklevel`` frames above this one (for the model's own methods)."""
         with torch.no_grad():
             model = self.model
             if max_decoder_steps is not None and (isinstance(max_decoder_steps, bool)
@@ -128,11 +138,12 @@ class PreparedTacotron2:
                 warnings.warn(f"Tacotron2.infer reached max_decoder_steps={result.mel.size(2)} before the gate "
                               f"stopped {len(cut)} of {len(result.reached_limit)} batch items (indices {cut}); "
                               "their mels are cut off. Raise max_decoder_steps if the text is long.",
-                              RuntimeWarning, stacklevel=stacklevel)
+                              RuntimeWarning, stacklevel=_caller_stacklevel())
             return Tacotron2Generation(mel_postnet, result.mel_lengths, result.alignments, result.reached_limit)
 
     def infer(self, text_padded: Tensor, input_lengths: Tensor, *, early_stopping: Optional[bool] = None,
               max_decoder_steps: Optional[int] = None, prenet_dropout: Optional[bool] = None) -> Tacotron2Inference:
         """``(mel_postnet (B, n_mels, T), mel_lengths int32 (B,), alignments (B, T, N))`` as :meth:`Tacotron2.infer`."""
-        result = self.run(text_padded, input_lengths, early_stopping, max_decoder_steps, prenet_dropout, stacklevel=3)
+        result = self.generate(text_padded, input_lengths, early_stopping=early_stopping,
+                               max_decoder_steps=max_decoder_steps, prenet_dropout=prenet_dropout)
         return Tacotron2Inference(*result[:3])

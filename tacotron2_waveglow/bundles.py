@@ -24,8 +24,6 @@ import os
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-import torch
-
 from checkpoints.registry import PretrainedFile, get_pretrained_file
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -61,6 +59,7 @@ class TextProcessor:
 
     def encode(self, piece: str) -> torch.Tensor:
         """Symbol ids ``(N,)`` (int64) of one piece of text, as given (no end punctuation added)."""
+        import torch  # imported where used: `tacotron2-tts --help` loads this module without torch
         from text import text_to_sequence
 
         return torch.tensor(text_to_sequence(piece, list(self.cleaners)), dtype=torch.long)
@@ -71,6 +70,8 @@ class TextProcessor:
         Each text gets :meth:`finish` first; the batch keeps the given order
         (``Tacotron2.infer`` accepts unsorted batches).
         """
+        import torch
+
         texts = [texts] if isinstance(texts, str) else list(texts)
         if not texts:
             raise ValueError("no text given: pass a string or a non-empty list of strings")

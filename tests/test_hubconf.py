@@ -87,3 +87,31 @@ def test_pretrained_entry_point_uses_the_cache(tmp_path, monkeypatch, golden_dir
     shutil.copy(golden_dir / "tacotron2_tiny_ngc.pt", tmp_path / "nvidia_tacotron2pyt_fp32_20190427")
     model = _load("nvidia_tacotron2", max_decoder_steps=5)  # a shape-neutral override applies to pretrained too
     assert model.config.max_decoder_steps == 5 and model.config.n_mel_channels == 8
+
+
+def test_untrained_tacotron2_has_nvidias_entry_point_config():
+    # the literal of NVIDIA DLE's nvidia_tacotron2(pretrained=False), tacotron2/entrypoints.py
+    nvidia = {'mask_padding': False, 'n_mel_channels': 80, 'n_symbols': 148, 'symbols_embedding_dim': 512,
+              'encoder_kernel_size': 5, 'encoder_n_convolutions': 3, 'encoder_embedding_dim': 512,
+              'attention_rnn_dim': 1024, 'attention_dim': 128, 'attention_location_n_filters': 32,
+              'attention_location_kernel_size': 31, 'n_frames_per_step': 1, 'decoder_rnn_dim': 1024,
+              'prenet_dim': 256, 'max_decoder_steps': 1000, 'gate_threshold': 0.5, 'p_attention_dropout': 0.1,
+              'p_decoder_dropout': 0.1, 'postnet_embedding_dim': 512, 'postnet_kernel_size': 5,
+              'postnet_n_convolutions': 5, 'decoder_no_early_stopping': False}
+    assert _load("nvidia_tacotron2", pretrained=False).config.to_dict() == nvidia
+    assert _load("nvidia_tacotron2", pretrained=False, mask_padding=True).config.mask_padding is True
+
+
+def test_max_decoder_steps_warning_names_the_callers_line():
+    import warnings
+
+    tacotron2 = _load("nvidia_tacotron2", pretrained=False, **{**TINY_TACOTRON2, "max_decoder_steps": 2}).eval()
+    utils = _load("nvidia_tts_utils")
+    sequences, lengths = utils.prepare_input_sequence(["Hello world."], cpu_run=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.manual_seed(0)
+        tacotron2.infer(sequences, lengths, early_stopping=True)
+    limit = [w for w in caught if "max_decoder_steps" in str(w.message)]
+    assert limit, "the tiny random model was expected to hit the 2-step limit"
+    assert limit[0].filename == __file__, limit[0].filename

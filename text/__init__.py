@@ -1,10 +1,12 @@
-"""Text front end identical to NVIDIA's Tacotron 2: symbols, cleaners, ids, batching, CMUdict."""
+"""Text front end identical to NVIDIA's Tacotron 2: symbols, cleaners, transliteration, ids, batching, CMUdict."""
 from text.arpabet import to_arpabet
 from text.batch import pad_sequences, prepare_input_sequence
 from text.cleaners import basic_cleaners, english_cleaners, get_cleaner, transliteration_cleaners
 from text.cmudict import CMUDict
-from text.sequence import DroppedSymbolsWarning, sequence_to_text, text_to_sequence
+from text.dropped import DroppedSymbolsWarning
+from text.sequence import sequence_to_text, text_to_sequence
 from text.symbols import symbols
+from text.transliteration import transliterate
 
 __all__ = [
     "CMUDict",
@@ -18,5 +20,6 @@ __all__ = [
     "symbols",
     "text_to_sequence",
     "to_arpabet",
+    "transliterate",
     "transliteration_cleaners",
 ]

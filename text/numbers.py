@@ -13,14 +13,18 @@ Applied in this order (each step sees the previous step's output):
    (``1905`` -> ``nineteen oh five``, ``2008`` -> ``two thousand eight``),
    everything else as a cardinal without "and" (``104`` -> ``one hundred four``).
 
-Spelling is done by the ``inflect`` package, as in the reference. Numbers of
+Spelling is done by the ``inflect`` package, as in the reference; it is
+imported only when a text holds a digit (importing it costs seconds). Numbers of
 10**36 and above, which inflect cannot spell (NVIDIA's code crashes there),
 raise a ``ValueError``.
 """
-import re
-from typing import Any, Union
+from __future__ import annotations
 
-import inflect
+import re
+from typing import TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    import inflect
 
 _COMMA_NUMBER_RE = re.compile(r"([0-9][0-9,]+[0-9])")
 _DECIMAL_NUMBER_RE = re.compile(r"([0-9]+\.[0-9]+)")
@@ -74,6 +78,8 @@ def _dollars_to_words(amount: str) -> str:
 
 def _spell(engine: inflect.engine, number: Union[int, str], **options: Any) -> str:
     """``engine.number_to_words`` with a ``ValueError`` for numbers inflect cannot spell."""
+    import inflect
+
     try:
         return engine.number_to_words(number, **options)
     except inflect.NumOutOfRangeError:
@@ -103,6 +109,10 @@ def _ordinal_to_words(match: "re.Match[str]", engine: inflect.engine) -> str:
 
 def normalize_numbers(text: str) -> str:
     """Spell out the numbers, amounts and ordinals in ``text`` (see module docstring)."""
+    if _NUMBER_RE.search(text) is None:
+        return text  # every step below needs a digit; skip importing inflect
+    import inflect
+
     engine = inflect.engine()
     text = _COMMA_NUMBER_RE.sub(lambda m: m.group(1).replace(",", ""), text)
     text = _POUNDS_RE.sub(r"\1 pounds", text)

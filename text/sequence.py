@@ -7,6 +7,8 @@ ARPAbet phoneme (``{HH AH0 L OW1}``). What NVIDIA drops silently we drop too,
 so that checkpoints get the ids they were trained on, but we report it with a
 :class:`DroppedSymbolsWarning`:
 
+* characters that the cleaners' transliteration cannot map to ASCII (see
+  :mod:`text.transliteration`; NVIDIA warns about these itself);
 * characters that are not in the symbol table after cleaning (e.g. ``%``,
   ``"``, or ``é`` under ``basic_cleaners``) and the padding symbol ``_``;
 * tokens inside braces that are not ARPAbet phonemes;
@@ -22,6 +24,7 @@ from typing import Iterable, List, Sequence, Tuple, Union
 import torch
 
 from text.cleaners import Cleaner, get_cleaner
+from text.dropped import DroppedSymbols, DroppedSymbolsWarning, collecting
 from text.symbols import ARPABET_PREFIX, NEVER_EMITTED, SYMBOL_TO_ID, symbols
 
 # Same semantics as the reference: "." does not match a newline.
@@ -29,50 +32,6 @@ _CURLY_RE = re.compile(r"(.*?)\{(.+?)\}(.*)")
 _SPACE_ID = SYMBOL_TO_ID[" "]
 
 CleanerNames = Sequence[str]
-
-
-class DroppedSymbolsWarning(UserWarning):
-    """Part of the input had no symbol id and was left out of the sequence."""
-
-
-class _Dropped:
-    """What one ``text_to_sequence`` call left out, in order of first appearance."""
-
-    def __init__(self) -> None:
-        self.characters: List[str] = []
-        self.phonemes: List[str] = []
-        self.lost_text: List[str] = []
-
-    @staticmethod
-    def _add(bucket: List[str], item: str) -> None:
-        if item not in bucket:
-            bucket.append(item)
-
-    def add_character(self, character: str) -> None:
-        self._add(self.characters, character)
-
-    def add_phoneme(self, token: str) -> None:
-        self._add(self.phonemes, token)
-
-    def add_lost_text(self, text: str) -> None:
-        self.lost_text.append(text)
-
-    def describe(self) -> str:
-        """One human-readable line per kind of loss; empty when nothing was dropped."""
-        parts = []
-        if self.characters:
-            listed = ", ".join(repr(c) for c in self.characters)
-            parts.append(f"characters not in the symbol set after cleaning: {listed}")
-        if self.phonemes:
-            listed = ", ".join(repr(p) for p in self.phonemes)
-            parts.append(f"tokens in {{...}} that are not ARPAbet phonemes: {listed}")
-        if self.lost_text:
-            listed = ", ".join(repr(t) for t in self.lost_text)
-            parts.append(
-                "text after a newline that follows a {...} block (the brace parser stops "
-                f"at the line break, as NVIDIA's; replace newlines by spaces): {listed}"
-            )
-        return "; ".join(parts)
 
 
 def _resolve_cleaners(cleaner_names: CleanerNames) -> Tuple[Cleaner, ...]:
@@ -84,7 +43,7 @@ def _resolve_cleaners(cleaner_names: CleanerNames) -> Tuple[Cleaner, ...]:
     return tuple(get_cleaner(name) for name in cleaner_names)
 
 
-def _split_arpabet(text: str, dropped: _Dropped) -> List[Tuple[str, bool]]:
+def _split_arpabet(text: str, dropped: DroppedSymbols) -> List[Tuple[str, bool]]:
     """Split ``text`` into ``(segment, is_arpabet)`` pairs as NVIDIA's parser does."""
     segments: List[Tuple[str, bool]] = []
     while text:
@@ -106,7 +65,7 @@ def _clean(text: str, cleaners: Iterable[Cleaner]) -> str:
     return text
 
 
-def _characters_to_ids(text: str, dropped: _Dropped) -> List[int]:
+def _characters_to_ids(text: str, dropped: DroppedSymbols) -> List[int]:
     ids = []
     for character in text:
         if character in SYMBOL_TO_ID and character not in NEVER_EMITTED:
@@ -116,7 +75,7 @@ def _characters_to_ids(text: str, dropped: _Dropped) -> List[int]:
     return ids
 
 
-def _arpabet_to_ids(text: str, dropped: _Dropped) -> List[int]:
+def _arpabet_to_ids(text: str, dropped: DroppedSymbols) -> List[int]:
     ids = []
     for token in text.split():
         symbol = ARPABET_PREFIX + token
@@ -147,17 +106,20 @@ def text_to_sequence(text: str, cleaner_names: CleanerNames = ("english_cleaners
     Warns:
         DroppedSymbolsWarning: once per call, naming every dropped character,
             unknown phoneme or lost piece of text (see the module docstring).
+            Cleaners report what they drop into this one warning.
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}: {text!r:.80}")
     cleaners = _resolve_cleaners(cleaner_names)
-    dropped = _Dropped()
+    dropped = DroppedSymbols()
     sequence: List[int] = []
     for segment, is_arpabet in _split_arpabet(text, dropped):
         if is_arpabet:
             sequence += _arpabet_to_ids(segment, dropped)
         else:
-            sequence += _characters_to_ids(_clean(segment, cleaners), dropped)
+            with collecting(dropped):
+                cleaned = _clean(segment, cleaners)
+            sequence += _characters_to_ids(cleaned, dropped)
     report = dropped.describe()
     if all(symbol_id == _SPACE_ID for symbol_id in sequence):
         detail = f" (dropped {report})" if report else ""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from audio.stft import STFT
@@ -47,10 +48,20 @@ class Denoiser(nn.Module):
         self.register_buffer("bias_spec", bias_spec[:, :, :1])
 
     def forward(self, audio: torch.Tensor, strength: float = 0.1) -> torch.Tensor:
-        """Audio ``(B, T)`` -> denoised audio ``(B, 1, T')`` in ``audio``'s dtype.
+        """Audio ``(B, T)``, ``T >= 1`` -> denoised audio ``(B, 1, T')`` in ``audio``'s dtype.
 
-        ``T'`` is ``hop * (frames - 1)`` as NVIDIA's STFT inverse gives.
+        ``T'`` is ``hop * (frames - 1)`` as NVIDIA's STFT inverse gives (``T``
+        itself when ``T`` is a multiple of the hop, as WaveGlow's output is).
+        Audio too short for the STFT's reflect padding (NVIDIA's denoiser fails
+        there: one or two mel frames, 256 or 512 samples) is zero-padded to
+        ``filter_length`` samples, denoised and cut back to ``T``.
         """
-        magnitude, phase = self.stft.transform(audio.float())
+        if audio.dim() != 2 or audio.size(1) < 1:
+            raise ValueError(f"Denoiser expects audio of shape (B, T) with T >= 1, got {tuple(audio.shape)}")
+        length = audio.size(1)
+        short = length <= self.stft.filter_length // 2
+        samples = F.pad(audio.float(), (0, self.stft.filter_length - length)) if short else audio.float()
+        magnitude, phase = self.stft.transform(samples)
         magnitude = torch.clamp(magnitude - self.bias_spec * strength, min=0.0)
-        return self.stft.inverse(magnitude, phase).to(audio.dtype)
+        denoised = self.stft.inverse(magnitude, phase)
+        return (denoised[..., :length] if short else denoised).to(audio.dtype)

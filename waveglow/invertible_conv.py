@@ -20,7 +20,7 @@ class Invertible1x1Conv(nn.Module):
         super().__init__()
         self.conv = nn.Conv1d(channels, channels, kernel_size=1, bias=False)
         weight = torch.linalg.qr(torch.randn(channels, channels))[0]
-        if torch.det(weight) < 0:
+        if not weight.is_meta and torch.det(weight) < 0:  # a meta skeleton (shape checks) has no values
             weight[:, 0] = -weight[:, 0]
         with torch.no_grad():
             self.conv.weight.copy_(weight.unsqueeze(-1))

@@ -1,7 +1,7 @@
 """The WaveGlow training objective (negative log-likelihood per sample)."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Optional, Sequence
 
 import torch
 from torch import nn
@@ -20,8 +20,13 @@ class WaveGlowLoss(nn.Module):
             raise ValueError(f"sigma must be positive, got {sigma}")
         self.sigma = sigma
 
-    def forward(self, model_output: Sequence) -> torch.Tensor:
-        """``(z (B, C, T), log_s_list, log_det_W_list)`` -> scalar loss."""
+    def forward(self, model_output: Sequence, clean_audio: Optional[Any] = None) -> torch.Tensor:
+        """``(z (B, C, T), log_s_list, log_det_W_list)`` -> scalar loss.
+
+        ``clean_audio`` is accepted and unused, as in NVIDIA DLE's
+        ``WaveGlowLoss.forward(model_output, clean_audio)``, so DLE's training
+        code that passes the target audio runs unchanged.
+        """
         z, log_s_list, log_det_W_list = model_output
         log_s_total = sum(torch.sum(log_s) for log_s in log_s_list)
         log_det_W_total = sum(log_det_W_list)

@@ -1,21 +1,26 @@
-"""Build the built-in voice's single-speaker corpus with espeak-ng.
+"""Build the built-in voice's single-speaker corpus with a teacher synthesizer (flite ``rms`` by default).
 
-``python -m recipes.builtin_voice.corpus --out DIR --n-sentences 3000 --seed 0`` writes::
+``python -m recipes.builtin_voice.corpus --out DIR --n-sentences 3000 --seed 0 --teacher flite:rms`` writes::
 
     DIR/wavs/00001.wav ...     22050 Hz mono 16-bit, one per sentence
     DIR/filelist_train.txt     NVIDIA filelist lines ``wavs/00001.wav|raw text``
     DIR/filelist_val.txt
-    DIR/corpus.json            settings, espeak-ng version and command line, counts
+    DIR/corpus.json            settings, teacher version and command line, counts
 
-The filelists hold the raw sentence (with digits, ``$``, ``Mr.``); espeak-ng is
-given its ``english_cleaners`` form, so the audio says exactly the words the
-model's text front end produces (``1972`` -> "nineteen seventy-two" as NVIDIA's
-number expansion reads it, not as espeak-ng would).
+The ``n_sentences`` generated sentences are followed by
+:data:`recipes.builtin_voice.sentences.SHORT_PHRASES` ("Yes.", "Thank you.")
+unless ``--no-short-phrases``, so one-word inputs learn to stop; the phrases
+all go to the training list, the validation share is drawn from the sentences. The filelists
+hold the raw sentence (with digits, ``$``, ``Mr.``); the teacher is given its
+``english_cleaners`` form, so the audio says exactly the words the model's text
+front end produces (``1972`` -> "nineteen seventy-two" as NVIDIA's number
+expansion reads it, not as the teacher would). The corpus script installs
+nothing: a missing teacher program is an error naming the ``apt-get`` line.
 
 A run is resumable: finished WAVs are kept (every WAV is written atomically),
 and the sentences for a seed do not depend on ``--n-sentences``, so a corpus can
 also be grown. A folder built with another seed, voice or generator version is
-refused rather than mixed.
+refused rather than mixed (teacher, seed, short phrases, generator version).
 """
 from __future__ import annotations
 
@@ -34,10 +39,9 @@ import soundfile
 from tqdm import tqdm
 
 from text.cleaners import english_cleaners
-from recipes.builtin_voice.espeak import (TMP_SUFFIX, espeak_command, espeak_version, find_espeak, is_complete_wav,
-                          synthesize)
 from recipes.builtin_voice.files import atomic_write_text, write_filelist
-from recipes.builtin_voice.sentences import GENERATOR_VERSION, generate_sentences
+from recipes.builtin_voice.sentences import GENERATOR_VERSION, SHORT_PHRASES, generate_sentences
+from recipes.builtin_voice.teacher import DEFAULT_TEACHER, TMP_SUFFIX, Teacher, get_teacher, is_complete_wav
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +50,9 @@ SAMPLING_RATE = 22050
 MANIFEST_NAME = "corpus.json"
 TRAIN_FILELIST = "filelist_train.txt"
 VAL_FILELIST = "filelist_val.txt"
-_IDENTITY_KEYS = ("seed", "voice", "generator_version", "sampling_rate")
+_IDENTITY_KEYS = ("seed", "teacher", "short_phrases", "generator_version", "sampling_rate")
+_OLD_DEFAULTS = {"teacher": "espeak-ng:en-us", "short_phrases": False}
+"""What a manifest written before a key existed meant by its absence."""
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,9 @@ class CorpusSettings:
 
     n_sentences: int = 3000
     seed: int = 0
-    voice: str = "en-us"
+    teacher: str = DEFAULT_TEACHER
     val_fraction: float = 0.05
+    short_phrases: bool = True
     sampling_rate: int = SAMPLING_RATE
     generator_version: int = GENERATOR_VERSION
 
@@ -65,8 +72,12 @@ class CorpusSettings:
             raise ValueError(f"n_sentences must be an int >= 2 (train and validation), got {self.n_sentences!r}")
         if not 0.0 < self.val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction!r}")
-        if not self.voice or any(c.isspace() for c in self.voice):
-            raise ValueError(f"voice must be an espeak-ng voice name such as 'en-us', got {self.voice!r}")
+        get_teacher(self.teacher)  # ValueError for a malformed spec
+
+    def sentences(self) -> List[str]:
+        """Every utterance's raw text, in corpus order (generated sentences, then short phrases)."""
+        phrases = list(SHORT_PHRASES) if self.short_phrases else []
+        return generate_sentences(self.n_sentences, self.seed) + phrases
 
 
 def wav_name(index: int) -> str:
@@ -87,7 +98,10 @@ def _check_existing(out_dir: Path, settings: CorpusSettings) -> None:
     if not manifest.exists():
         return
     old = json.loads(manifest.read_text(encoding="utf-8")).get("settings", {})
-    changed = {k: (old.get(k), getattr(settings, k)) for k in _IDENTITY_KEYS if old.get(k) != getattr(settings, k)}
+    if "teacher" not in old and "voice" in old:
+        old = dict(old, teacher=f"espeak-ng:{old['voice']}")
+    old = {k: old.get(k, _OLD_DEFAULTS.get(k)) for k in _IDENTITY_KEYS}
+    changed = {k: (old[k], getattr(settings, k)) for k in _IDENTITY_KEYS if old[k] != getattr(settings, k)}
     if changed:
         listed = ", ".join(f"{k}: {a!r} there, {b!r} now" for k, (a, b) in changed.items())
         raise ValueError(f"{out_dir} already holds a corpus built differently ({listed}); "
@@ -100,33 +114,30 @@ def _remove_partials(wav_dir: Path) -> None:
 
 
 def _synthesize_missing(out_dir: Path, spoken: Sequence[str], settings: CorpusSettings,
-                        executable: str, workers: int, progress: bool) -> int:
+                        teacher: Teacher, workers: int, progress: bool) -> int:
     """Synthesize every sentence whose WAV is not complete; returns how many were made."""
     todo = [i for i in range(len(spoken))
             if not is_complete_wav(out_dir / wav_name(i), settings.sampling_rate)]
     if not todo:
         return 0
-    # Each job waits on an espeak-ng child process, so threads run the children in parallel.
+    # Each job waits on a teacher child process, so threads run the children in parallel.
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(synthesize, spoken[i], out_dir / wav_name(i), settings.voice,
-                               executable, settings.sampling_rate) for i in todo]
+        futures = [pool.submit(teacher.synthesize, spoken[i], out_dir / wav_name(i), settings.sampling_rate)
+                   for i in todo]
         for future in tqdm(as_completed(futures), total=len(futures), disable=not progress,
-                           desc="espeak-ng", unit="wav"):
+                           desc=teacher.spec, unit="wav"):
             future.result()
     return len(todo)
 
 
-def _manifest(out_dir: Path, settings: CorpusSettings, executable: str,
+def _manifest(out_dir: Path, settings: CorpusSettings, teacher: Teacher, n_items: int,
               n_train: int, n_val: int) -> Dict[str, Any]:
-    frames = sum(soundfile.info(os.fspath(out_dir / wav_name(i))).frames for i in range(settings.n_sentences))
+    frames = sum(soundfile.info(os.fspath(out_dir / wav_name(i))).frames for i in range(n_items))
     return {
         "settings": asdict(settings),
-        "espeak": {
-            "version": espeak_version(executable),
-            "command": espeak_command(executable, settings.voice, "OUT.wav"),
-            "input": "english_cleaners(text) on standard input",
-        },
+        "teacher": dict(teacher.describe(), input="english_cleaners(text)"),
         "files": {"train": TRAIN_FILELIST, "val": VAL_FILELIST, "wavs": "wavs/"},
+        "n_short_phrases": len(SHORT_PHRASES) if settings.short_phrases else 0,
         "n_train": n_train,
         "n_val": n_val,
         "total_seconds": round(frames / settings.sampling_rate, 3),
@@ -140,31 +151,33 @@ def build_corpus(out_dir: PathLike, settings: CorpusSettings = CorpusSettings(),
 
     Args:
         out_dir: corpus root; created if missing. Existing complete WAVs are kept.
-        settings: sentence count, seed, espeak-ng voice, validation share.
-        workers: espeak-ng processes run at once (>= 1).
-        executable: espeak-ng program (name or path); default ``espeak-ng`` on PATH.
+        settings: sentence count, seed, teacher spec, short phrases, validation share.
+        workers: teacher processes run at once (>= 1).
+        executable: the teacher's program (name or path); default its usual name on PATH.
         progress: show a tqdm bar.
 
     Raises:
-        EspeakNotFoundError: espeak-ng is not installed (the message says how to install it).
+        TeacherNotFoundError: the teacher program is not installed (the message gives the apt-get line).
         ValueError: bad ``workers``, or ``out_dir`` holds a corpus with other settings.
-        RuntimeError: espeak-ng failed on a sentence.
+        RuntimeError: the teacher failed on a sentence.
     """
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")
-    program = find_espeak(executable)
+    teacher = get_teacher(settings.teacher, executable)
+    teacher.find()
     root = Path(out_dir)
     _check_existing(root, settings)
     (root / "wavs").mkdir(parents=True, exist_ok=True)
     _remove_partials(root / "wavs")
-    sentences = generate_sentences(settings.n_sentences, settings.seed)
+    sentences = settings.sentences()
     spoken = [english_cleaners(sentence) for sentence in sentences]
-    made = _synthesize_missing(root, spoken, settings, program, workers, progress)
+    made = _synthesize_missing(root, spoken, settings, teacher, workers, progress)
     logger.info("synthesized %d of %d sentences into %s", made, len(sentences), root)
-    train, val = split_indices(len(sentences), settings.val_fraction, settings.seed)
+    train, val = split_indices(settings.n_sentences, settings.val_fraction, settings.seed)
+    train += list(range(settings.n_sentences, len(sentences)))  # short phrases: all for training
     write_filelist(root / TRAIN_FILELIST, [(wav_name(i), sentences[i]) for i in train])
     write_filelist(root / VAL_FILELIST, [(wav_name(i), sentences[i]) for i in val])
-    manifest = _manifest(root, settings, program, len(train), len(val))
+    manifest = _manifest(root, settings, teacher, len(sentences), len(train), len(val))
     atomic_write_text(root / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
     return manifest
 
@@ -172,15 +185,17 @@ def build_corpus(out_dir: PathLike, settings: CorpusSettings = CorpusSettings(),
 def build_parser() -> argparse.ArgumentParser:
     """Arguments of ``python -m recipes.builtin_voice.corpus``."""
     parser = argparse.ArgumentParser(prog="python -m recipes.builtin_voice.corpus",
-                                     description="Synthesize the built-in voice's corpus with espeak-ng.")
+                                     description="Synthesize the built-in voice's corpus with a teacher synthesizer.")
     defaults = CorpusSettings()
     parser.add_argument("--out", required=True, help="corpus folder (created; resumable)")
     parser.add_argument("--n-sentences", type=int, default=defaults.n_sentences)
     parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--voice", default=defaults.voice, help="espeak-ng voice, e.g. en-us")
+    parser.add_argument("--teacher", default=defaults.teacher,
+                        help="PROGRAM:VOICE: flite:rms (default), flite:kal16, flite:slt, espeak-ng:en-us")
+    parser.add_argument("--no-short-phrases", action="store_true", help="leave out the short phrases")
     parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction)
-    parser.add_argument("--workers", type=int, default=2, help="espeak-ng processes at once")
-    parser.add_argument("--espeak", default=None, help="espeak-ng program (default: espeak-ng on PATH)")
+    parser.add_argument("--workers", type=int, default=2, help="teacher processes at once")
+    parser.add_argument("--executable", default=None, help="the teacher's program (default: found on PATH)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -190,11 +205,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        settings = CorpusSettings(n_sentences=args.n_sentences, seed=args.seed, voice=args.voice,
-                                  val_fraction=args.val_fraction)
-        manifest = build_corpus(args.out, settings, workers=args.workers, executable=args.espeak,
+        settings = CorpusSettings(n_sentences=args.n_sentences, seed=args.seed, teacher=args.teacher,
+                                  val_fraction=args.val_fraction, short_phrases=not args.no_short_phrases)
+        manifest = build_corpus(args.out, settings, workers=args.workers, executable=args.executable,
                                 progress=not args.no_progress)
-    except (ValueError, RuntimeError) as error:  # EspeakNotFoundError is a RuntimeError
+    except (ValueError, RuntimeError) as error:  # TeacherNotFoundError is a RuntimeError
         logger.error("error: %s", error)
         return 2
     logger.info("%d train + %d val utterances, %.1f s of audio in %s",

@@ -10,6 +10,9 @@ For each ``(text, reference_wav)`` pair the model speaks the text once
   reference's length;
 * ``mcd_db``: DTW mel cepstral distortion between the model's mel and the
   reference's (``audio.TacotronSTFT`` with the model's ``n_mel_channels``).
+
+With ``audio_dir`` the vocoded audio of sentence ``i`` is also written there
+as ``{i + 1:02d}.wav`` (22050 Hz, for listening and for the recogniser).
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from audio import TacotronSTFT, load_wav
+from audio import TacotronSTFT, load_wav, save_wav
 from text import text_to_sequence
 from recipes.builtin_voice.files import atomic_write_text
 from recipes.builtin_voice.metrics import (alignment_monotonicity, alignment_reaches_end, duration_ratio,
@@ -60,6 +63,7 @@ class SentenceEvaluation:
     duration_ratio: float
     duration_ok: bool
     mcd_db: float
+    audio_path: str = ""
 
     @property
     def passed(self) -> bool:
@@ -139,12 +143,16 @@ def _reference_mel(path: PathLike, taco_stft: TacotronSTFT) -> Tuple[Tensor, int
 def evaluate_sentence(model: torch.nn.Module, vocoder: Vocoder, text: str, reference_wav: PathLike,
                       taco_stft: TacotronSTFT, *, seed: int = 0, criteria: Criteria = Criteria(),
                       max_decoder_steps: Optional[int] = None, n_mfcc: int = 13,
-                      cleaner_names: Sequence[str] = ("english_cleaners",)) -> SentenceEvaluation:
-    """Speak ``text`` once and compare it with ``reference_wav`` (see the module docstring)."""
+                      cleaner_names: Sequence[str] = ("english_cleaners",),
+                      audio_path: Optional[PathLike] = None) -> SentenceEvaluation:
+    """Speak ``text`` once and compare it with ``reference_wav``; write the audio to ``audio_path`` if given."""
     ids = text_to_sequence(text, tuple(cleaner_names))
     mel, alignment, mel_length, hit_limit = _synthesize(model, ids, seed, max_decoder_steps)
     with torch.no_grad():
         audio = vocoder(mel[None].to(_model_device(model)))
+    if audio_path is not None:
+        samples = audio.reshape(-1).float().cpu().clamp(-1.0, 1.0)
+        save_wav(audio_path, samples if samples.numel() else samples.new_zeros(1), taco_stft.sampling_rate)
     ref_mel, n_ref = _reference_mel(reference_wav, taco_stft)
     ratio = duration_ratio(int(audio.shape[-1]), n_ref)
     monotonicity = alignment_monotonicity(alignment)
@@ -155,13 +163,15 @@ def evaluate_sentence(model: torch.nn.Module, vocoder: Vocoder, text: str, refer
         reaches_end=alignment_reaches_end(alignment, len(ids), criteria.last_k),
         n_samples=int(audio.shape[-1]), n_samples_ref=n_ref, duration_ratio=ratio,
         duration_ok=abs(ratio - 1.0) <= criteria.duration_tolerance,
-        mcd_db=mel_cepstral_distortion(mel, ref_mel, n_mfcc=min(n_mfcc, mel.shape[0])))
+        mcd_db=mel_cepstral_distortion(mel, ref_mel, n_mfcc=min(n_mfcc, mel.shape[0])),
+        audio_path=os.fspath(audio_path) if audio_path is not None else "")
 
 
 def evaluate_voice(model: torch.nn.Module, vocoder: Vocoder, pairs: Sequence[Tuple[str, PathLike]], *,
                    taco_stft: Optional[TacotronSTFT] = None, seed: int = 0,
                    criteria: Criteria = Criteria(), max_decoder_steps: Optional[int] = None,
-                   n_mfcc: int = 13, json_path: Optional[PathLike] = None) -> VoiceEvaluation:
+                   n_mfcc: int = 13, json_path: Optional[PathLike] = None,
+                   audio_dir: Optional[PathLike] = None) -> VoiceEvaluation:
     """Evaluate ``model`` on ``(text, reference_wav_path)`` pairs.
 
     Args:
@@ -179,6 +189,7 @@ def evaluate_voice(model: torch.nn.Module, vocoder: Vocoder, pairs: Sequence[Tup
         max_decoder_steps: decoder step limit; default the model's.
         n_mfcc: cepstra for the MCD (capped at ``n_mel_channels``).
         json_path: where to write the results as JSON, if given.
+        audio_dir: folder (created) for the vocoded audio ``01.wav``, ``02.wav``, ..., if given.
 
     Raises:
         ValueError: no pairs, or a reference WAV that cannot be read at the
@@ -188,8 +199,11 @@ def evaluate_voice(model: torch.nn.Module, vocoder: Vocoder, pairs: Sequence[Tup
         raise ValueError("pairs is empty; give (text, reference_wav_path) pairs to evaluate")
     if taco_stft is None:
         taco_stft = TacotronSTFT(n_mel_channels=model.config.n_mel_channels)
+    if audio_dir is not None:
+        Path(audio_dir).mkdir(parents=True, exist_ok=True)
     results = [evaluate_sentence(model, vocoder, text, wav, taco_stft, seed=seed + i, criteria=criteria,
-                                 max_decoder_steps=max_decoder_steps, n_mfcc=n_mfcc)
+                                 max_decoder_steps=max_decoder_steps, n_mfcc=n_mfcc,
+                                 audio_path=None if audio_dir is None else Path(audio_dir) / f"{i + 1:02d}.wav")
                for i, (text, wav) in enumerate(pairs)]
     evaluation = VoiceEvaluation(results, criteria)
     if json_path is not None:

@@ -130,3 +130,20 @@ def mel_cepstral_distortion(mel_a: Array, mel_b: Array, n_mfcc: int = 13, use_dt
         return float(accumulated[-1, -1]) / len(path)
     frames = min(ceps_a.shape[1], ceps_b.shape[1])
     return float(np.mean(_mcd(ceps_a[:, :frames] - ceps_b[:, :frames])))
+
+
+def spectral_convergence(target: Array, estimate: Array) -> float:
+    """``||target - estimate||_F / ||target||_F`` of two magnitude spectrograms ``(F, T)`` (0 is perfect).
+
+    The usual measure of how well a phase reconstruction (Griffin-Lim)
+    reproduces the magnitudes it was given; frames are compared up to the
+    shorter length.
+    """
+    a, b = _as_numpy(target, "target", 2), _as_numpy(estimate, "estimate", 2)
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(f"target and estimate must have the same bins, got shapes {a.shape} and {b.shape}")
+    frames = min(a.shape[1], b.shape[1])
+    norm = np.linalg.norm(a[:, :frames])
+    if frames == 0 or norm == 0:
+        raise ValueError("target is empty or silent; spectral convergence needs a non-zero target")
+    return float(np.linalg.norm(a[:, :frames] - b[:, :frames]) / norm)

@@ -1,11 +1,25 @@
-"""Evaluate a voice checkpoint, and an untrained model of the same size, on validation sentences.
+"""Evaluate a voice checkpoint on held-out sentences: the checks, and intelligibility beside its teacher's.
 
-``python -m recipes.builtin_voice.report --checkpoint RUN/checkpoint_latest.pt --corpus DATA --n 20 --out REPORT``
-writes ``REPORT/eval_trained.json``, ``REPORT/eval_untrained.json`` (the
-baseline: the same config with freshly initialised weights, seed 0),
-``REPORT/summary.json`` and ``REPORT/alignment.png`` (the first sentence).
-The validation sentences are the first ``n`` of the corpus's
-``filelist_val.txt``, none of which is in the training list.
+``python -m recipes.builtin_voice.report --checkpoint RUN/checkpoint_latest.pt --out REPORT``
+speaks the held-out sentences (:mod:`recipes.builtin_voice.heldout`, none in
+any corpus) with the teacher (``--teacher``, default :data:`DEFAULT_TEACHER`)
+into ``REPORT/teacher/`` and with the voice (vocoded with the built-in voice's
+Griffin-Lim setting, :func:`builtin_vocoder`) into ``REPORT/voice/``, then writes
+
+* ``REPORT/eval_heldout.json``: the per-sentence checks (stops by itself,
+  monotonic, reaches the end, duration within 20 % of the teacher's) and MCD
+  against the teacher;
+* the WER row: PocketSphinx's bundled en-us model on both folders (16 kHz,
+  ``scipy.signal.resample_poly``), word error rate of the voice and of the
+  teacher on the same sentences, the recogniser's version and the sentence set;
+* ``REPORT/summary.json`` with both and ``ship``: whether every held-out
+  sentence passes every check and the voice's WER is within
+  :data:`MAX_WER_GAP` points of the teacher's (the bar for replacing the shipped voice);
+* ``REPORT/alignment.png``: the first sentence's inference alignment.
+
+With ``--corpus DATA`` it also evaluates the first ``--n`` sentences of the
+corpus's ``filelist_val.txt`` (``eval_trained.json``) and, unless
+``--no-baseline``, an untrained model of the same size (``eval_untrained.json``).
 """
 from __future__ import annotations
 
@@ -23,14 +37,22 @@ from audio import TacotronSTFT
 from checkpoints import load_tacotron2
 from tacotron2 import Tacotron2
 from text import text_to_sequence
+from text.cleaners import english_cleaners
+from tacotron2_waveglow.bundles import BUILTIN_VOICE, get_voice
 from tacotron2_waveglow.training.plots import save_alignment_png
+from tacotron2_waveglow.synthesis.vocoders import GriffinLimVocoder
 from recipes.builtin_voice.corpus import VAL_FILELIST
 from recipes.builtin_voice.evaluate import VoiceEvaluation, evaluate_voice
 from recipes.builtin_voice.files import atomic_write_text
-from tacotron2_waveglow.synthesis.vocoders import GriffinLimVocoder
+from recipes.builtin_voice.heldout import HELDOUT_NAME, HELDOUT_SENTENCES
+from recipes.builtin_voice.recognizer import PocketSphinxRecognizer
+from recipes.builtin_voice.teacher import DEFAULT_TEACHER, Teacher, get_teacher, is_complete_wav
+from recipes.builtin_voice.wer import word_error_rate
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, "os.PathLike[str]"]
+MAX_WER_GAP = 10.0
+"""Most WER points the voice may trail its teacher by and still be shipped."""
 
 
 def validation_pairs(corpus: PathLike, n: int = 20) -> List[Tuple[str, Path]]:
@@ -52,12 +74,63 @@ def untrained_like(model: Tacotron2, seed: int = 0) -> Tacotron2:
         return Tacotron2(model.config).eval()
 
 
+def builtin_vocoder(n_mel_channels: int = 80) -> GriffinLimVocoder:
+    """The Griffin-Lim vocoder the ``builtin`` voice ships with (its bundle's settings)."""
+    return get_voice(BUILTIN_VOICE).get_vocoder(n_mel_channels=n_mel_channels)
+
+
 def evaluate_model(model: Tacotron2, pairs: Sequence[Tuple[str, PathLike]], json_path: Optional[PathLike] = None,
-                   n_iters: int = 30) -> VoiceEvaluation:
-    """:func:`recipes.builtin_voice.evaluate.evaluate_voice` with a Griffin-Lim vocoder (``n_iters`` iterations)."""
-    stft = TacotronSTFT(n_mel_channels=model.config.n_mel_channels)
-    return evaluate_voice(model.eval(), GriffinLimVocoder(stft, n_iters=n_iters).waveform, pairs, taco_stft=stft,
-                          json_path=json_path)
+                   vocoder: Optional[GriffinLimVocoder] = None,
+                   audio_dir: Optional[PathLike] = None) -> VoiceEvaluation:
+    """:func:`recipes.builtin_voice.evaluate.evaluate_voice` with a Griffin-Lim vocoder (default :func:`builtin_vocoder`)."""
+    n_mels = model.config.n_mel_channels
+    vocoder = vocoder if vocoder is not None else builtin_vocoder(n_mels)
+    return evaluate_voice(model.eval(), vocoder.waveform, pairs, taco_stft=TacotronSTFT(n_mel_channels=n_mels),
+                          json_path=json_path, audio_dir=audio_dir)
+
+
+def teacher_references(teacher: Teacher, sentences: Sequence[str], out_dir: PathLike,
+                       sampling_rate: int = 22050) -> List[Tuple[str, Path]]:
+    """``(sentence, wav)`` pairs of the teacher speaking ``sentences`` into ``out_dir/01.wav`` ...; kept WAVs reused."""
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    pairs = []
+    for i, sentence in enumerate(sentences):
+        path = folder / f"{i + 1:02d}.wav"
+        if not is_complete_wav(path, sampling_rate):
+            teacher.synthesize(english_cleaners(sentence), path, sampling_rate)
+        pairs.append((sentence, path))
+    return pairs
+
+
+def wer_row(recognizer: PocketSphinxRecognizer, sentences: Sequence[str], voice_wavs: Sequence[PathLike],
+            teacher_wavs: Sequence[PathLike], sentence_set: str = HELDOUT_NAME) -> Dict[str, Any]:
+    """The report's intelligibility row: WER (percent) of the voice and of its teacher on the same sentences.
+
+    Args:
+        recognizer: transcribes each WAV.
+        sentences: what was said (references).
+        voice_wavs, teacher_wavs: one WAV per sentence from each system.
+        sentence_set: name recorded with the numbers.
+
+    Returns:
+        ``{'sentence_set', 'n_sentences', 'recognizer', 'voice', 'teacher', 'gap', 'transcripts'}``
+        where ``gap = voice - teacher`` and ``transcripts`` lists every sentence's two hypotheses.
+    """
+    if not (len(sentences) == len(voice_wavs) == len(teacher_wavs)) or not sentences:
+        raise ValueError(f"give one voice WAV and one teacher WAV per sentence, got {len(sentences)} sentences, "
+                         f"{len(voice_wavs)} and {len(teacher_wavs)} WAVs")
+    voice = [recognizer.transcribe_file(path) for path in voice_wavs]
+    teacher = [recognizer.transcribe_file(path) for path in teacher_wavs]
+    voice_wer, teacher_wer = word_error_rate(sentences, voice), word_error_rate(sentences, teacher)
+    return {"sentence_set": sentence_set, "n_sentences": len(sentences), "recognizer": recognizer.describe(),
+            "voice": round(voice_wer, 2), "teacher": round(teacher_wer, 2), "gap": round(voice_wer - teacher_wer, 2),
+            "transcripts": [{"text": s, "voice": v, "teacher": t} for s, v, t in zip(sentences, voice, teacher)]}
+
+
+def is_shippable(checks: Dict[str, float], wer: Dict[str, Any], max_gap: float = MAX_WER_GAP) -> bool:
+    """Every held-out sentence passes every check and the voice trails its teacher by at most ``max_gap`` WER points."""
+    return checks["passed"] == 1.0 and wer["gap"] <= max_gap
 
 
 def save_sentence_alignment(model: Tacotron2, text: str, path: PathLike, seed: int = 0) -> Optional[Path]:
@@ -70,34 +143,61 @@ def save_sentence_alignment(model: Tacotron2, text: str, path: PathLike, seed: i
     return save_alignment_png(alignments[0, :frames], path, title=f"inference alignment: {text}")
 
 
-def build_report(checkpoint: PathLike, corpus: PathLike, out: PathLike, n: int = 20,
-                 baseline: bool = True) -> Dict[str, Any]:
-    """Evaluate ``checkpoint`` (and the untrained baseline) and write the files listed above."""
+def build_report(checkpoint: PathLike, out: PathLike, *, teacher: Union[str, Teacher] = DEFAULT_TEACHER,
+                 sentences: Sequence[str] = HELDOUT_SENTENCES, sentence_set: str = HELDOUT_NAME,
+                 corpus: Optional[PathLike] = None, n: int = 20, baseline: bool = True,
+                 recognizer: Optional[PocketSphinxRecognizer] = None) -> Dict[str, Any]:
+    """Evaluate ``checkpoint`` and write the files listed in the module docstring; returns the summary."""
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    pairs = validation_pairs(corpus, n)
+    teacher = get_teacher(teacher)
+    recognizer = recognizer if recognizer is not None else PocketSphinxRecognizer()
     model = load_tacotron2(checkpoint)
-    summary: Dict[str, Any] = {"checkpoint": os.fspath(checkpoint), "n_sentences": n,
-                               "trained": evaluate_model(model, pairs, out_dir / "eval_trained.json").summary()}
-    if baseline:
-        summary["untrained"] = evaluate_model(untrained_like(model), pairs, out_dir / "eval_untrained.json").summary()
-    save_sentence_alignment(model, pairs[0][0], out_dir / "alignment.png")
+    vocoder = builtin_vocoder(model.config.n_mel_channels)
+    pairs = teacher_references(teacher, sentences, out_dir / "teacher")
+    heldout = evaluate_model(model, pairs, out_dir / "eval_heldout.json", vocoder, audio_dir=out_dir / "voice")
+    checks = heldout.summary()
+    wer = wer_row(recognizer, sentences, [s.audio_path for s in heldout.sentences], [wav for _, wav in pairs],
+                  sentence_set)
+    summary: Dict[str, Any] = {
+        "checkpoint": os.fspath(checkpoint), "teacher": teacher.describe(),
+        "vocoder": {"name": vocoder.name, "n_iters": vocoder.n_iters, "power": vocoder.power,
+                    "momentum": vocoder.momentum},
+        "heldout": {"sentence_set": sentence_set, "checks": checks}, "wer": wer,
+        "ship": is_shippable(checks, wer), "max_wer_gap": MAX_WER_GAP}
+    if corpus is not None:
+        val = validation_pairs(corpus, n)
+        summary["trained"] = evaluate_model(model, val, out_dir / "eval_trained.json", vocoder).summary()
+        if baseline:
+            summary["untrained"] = evaluate_model(untrained_like(model), val, out_dir / "eval_untrained.json",
+                                                  vocoder).summary()
+    save_sentence_alignment(model, sentences[0], out_dir / "alignment.png")
     atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Command-line entry point; returns the exit status."""
+    """Command-line entry point; returns the exit status (0 whether or not the voice is shippable)."""
     parser = argparse.ArgumentParser(prog="python -m recipes.builtin_voice.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", required=True, help="Tacotron 2 checkpoint (any layout)")
-    parser.add_argument("--corpus", required=True, help="folder made by python -m recipes.builtin_voice.corpus")
-    parser.add_argument("--out", required=True, help="folder for the JSON results and the plot")
-    parser.add_argument("--n", type=int, default=20, help="validation sentences to use")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the untrained baseline")
+    parser.add_argument("--out", required=True, help="folder for the WAVs, the JSON results and the plot")
+    parser.add_argument("--teacher", default=DEFAULT_TEACHER, help="PROGRAM:VOICE the voice learned from")
+    parser.add_argument("--corpus", default=None, help="also evaluate this corpus's validation sentences")
+    parser.add_argument("--n", type=int, default=20, help="corpus validation sentences to use (with --corpus)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the untrained baseline (with --corpus)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    summary = build_report(args.checkpoint, args.corpus, args.out, n=args.n, baseline=not args.no_baseline)
-    logger.info("%s", json.dumps(summary, indent=2))
+    try:
+        summary = build_report(args.checkpoint, args.out, teacher=args.teacher, corpus=args.corpus, n=args.n,
+                               baseline=not args.no_baseline)
+    except (ValueError, RuntimeError) as error:  # missing teacher or recogniser: RuntimeError subclasses
+        logger.error("error: %s", error)
+        return 2
+    logger.info("%s", json.dumps({k: v for k, v in summary.items() if k != "wer"}, indent=2))
+    wer = summary["wer"]
+    logger.info("WER on %s (%d sentences, %s %s): voice %.1f%%, teacher %s %.1f%%; ship: %s",
+                wer["sentence_set"], wer["n_sentences"], wer["recognizer"]["name"], wer["recognizer"]["version"],
+                wer["voice"], summary["teacher"]["spec"], wer["teacher"], summary["ship"])
     return 0
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 import re
 import warnings
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from text import text_to_sequence
 from text.cleaners import english_cleaners
@@ -57,6 +57,17 @@ _TEMPLATES = (
     "Call me when the {w} arrives.",
 )
 _FREE_PUNCTUATION = (".", ".", ".", "?", "!")
+SHORT_PHRASES: Tuple[str, ...] = (
+    "Yes.", "No.", "OK.", "Okay.", "Hi.", "Hello.", "Hello world.", "Hello there.", "Hey!", "Thanks.",
+    "Thank you.", "Thank you very much.", "Please.", "Sorry.", "Excuse me.", "Goodbye.", "Bye.", "Good morning.",
+    "Good night.", "Good evening.", "Good afternoon.", "Welcome.", "Sure.", "Of course.", "Right.", "Wait.",
+    "Stop.", "Go.", "Start.", "Help!", "Why?", "What?", "Where?", "When?", "Who?", "How?", "Really?", "Maybe.",
+    "Never.", "Always.", "Now.", "Later.", "Done.", "Ready.", "Next.", "Again.", "Cancel.", "Continue.", "Left.",
+    "Right now.", "Great!", "Fine.", "Nice.", "Cool.", "Wow!", "Oh no!", "All right.", "I see.", "Got it.",
+    "One.", "Two.", "Three.", "Ten.", "Yes, please.", "No, thanks.", "See you.", "Test.", "Testing.", "Hurry!",
+    "Look.", "Listen.", "Open.", "Close.", "Up.", "Down.", "Play.", "Pause.", "Music.", "Weather.", "Time.",
+)
+"""One- to four-word utterances the corpus adds after its sentences, so that short inputs learn to stop."""
 _FREE_SHARE = 0.3
 
 

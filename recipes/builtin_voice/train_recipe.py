@@ -22,6 +22,13 @@ last checkpoint and differing only in opt-in trainer options:
 6. epochs 15 and on: guided attention sigma 0.2 -> 0.1 (a narrower diagonal
    prior): attention reaches the last 3 tokens.
 
+A new teacher's corpus is learned faster from a voice that already aligns:
+``--warm-start tacotron2_waveglow/data/voice_tacotron2.pt`` replaces the
+phases by :data:`WARM_START_PHASES` (one phase with the last phase's options),
+copying the weights of that file before the first step; the run resumes
+itself from its own latest checkpoint when restarted (``--resume auto``).
+``--threads 1`` calls ``torch.set_num_threads(1)`` for a shared machine.
+
 Everything but the reduced model size (:data:`VOICE_MODEL_CONFIG`), the batch
 size and the guided attention term is NVIDIA's recipe (Adam, lr 1e-3, weight
 decay 1e-6, gradient clipping 1.0). ``--dry-run`` prints the commands instead
@@ -31,11 +38,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import shlex
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from recipes.builtin_voice.corpus import TRAIN_FILELIST, VAL_FILELIST
 
@@ -72,6 +80,10 @@ class Phase(NamedTuple):
         return name
 
 
+WARM_START_PHASES: Tuple[Phase, ...] = (Phase(10, 100.0, 10.0, 16, 0.1),)
+"""Fine-tuning a voice that already aligns: the options of the full recipe's last phase from the first step."""
+
+
 @dataclass(frozen=True)
 class VoiceRecipe:
     """Training settings of the built-in voice (model size in :data:`VOICE_MODEL_CONFIG`).
@@ -85,6 +97,7 @@ class VoiceRecipe:
     batch_size: int = 16
     seed: int = 1234
     log_interval: int = 10
+    warm_start: Optional[str] = None
 
     def __post_init__(self) -> None:
         phases = tuple(Phase(*phase) for phase in self.phases)
@@ -96,6 +109,11 @@ class VoiceRecipe:
                or p.guided_attention_sigma <= 0 for p in phases):
             raise ValueError(f"guided attention weights must be >= 0, gate weights and sigmas > 0 and length "
                              f"buckets >= 0, got {self.phases!r}")
+
+    @classmethod
+    def warm_started(cls, model_file: str, epochs: int = 10, **kwargs: Any) -> "VoiceRecipe":
+        """One phase of :data:`WARM_START_PHASES` options, ending at ``epochs``, fine-tuning ``model_file``."""
+        return cls(phases=(WARM_START_PHASES[0]._replace(end_epoch=epochs),), warm_start=str(model_file), **kwargs)
 
     def with_epochs(self, epochs: int) -> "VoiceRecipe":
         """The same recipe with the last phase ending at ``epochs``."""
@@ -133,6 +151,8 @@ def training_arguments(corpus: Path, out: Path, recipe: VoiceRecipe, phase: int)
             "--epochs", str(current.end_epoch)]
     if phase > 0:
         args += ["--resume", str(phase_dir(out, recipe.phases[phase - 1]) / "checkpoint_latest.pt")]
+    elif recipe.warm_start:
+        args += ["--warm-start", recipe.warm_start, "--resume", "auto"]
     if current.guided_attention_weight > 0:
         args += ["--guided-attention-weight", f"{current.guided_attention_weight:g}", "--guided-attention-sigma",
                  f"{current.guided_attention_sigma:g}"]
@@ -153,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, default=defaults.phases[-1].end_epoch,
                         help="where the last phase ends (epochs count from 0)")
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--warm-start", default=None, metavar="MODEL_FILE",
+                        help="fine-tune this voice (e.g. tacotron2_waveglow/data/voice_tacotron2.pt) in one phase")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads(N) before training")
     parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     return parser
 
@@ -161,10 +184,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run (or print) preprocessing and every training phase; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    recipe = VoiceRecipe(batch_size=args.batch_size)
-    if args.epochs <= recipe.phases[-2].end_epoch:
-        parser.error(f"--epochs must be above {recipe.phases[-2].end_epoch}, where the last phase starts")
-    recipe = recipe.with_epochs(args.epochs)
+    if not args.dry_run:  # timestamped lines, as the trainer's own CLI logs them (its basicConfig then does nothing)
+        logging.basicConfig(level=logging.INFO, stream=sys.stdout,
+                            format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error(f"--threads must be >= 1, got {args.threads}")
+        import torch
+
+        torch.set_num_threads(args.threads)
+    if args.warm_start:
+        if args.epochs < 1:
+            parser.error(f"--epochs must be >= 1, got {args.epochs}")
+        recipe = VoiceRecipe.warm_started(args.warm_start, args.epochs, batch_size=args.batch_size)
+    else:
+        recipe = VoiceRecipe(batch_size=args.batch_size)
+        if args.epochs <= recipe.phases[-2].end_epoch:
+            parser.error(f"--epochs must be above {recipe.phases[-2].end_epoch}, where the last phase starts")
+        recipe = recipe.with_epochs(args.epochs)
     steps = [("tacotron2_waveglow.training.preprocess", preprocess_arguments(args.corpus))]
     steps += [("tacotron2_waveglow.training", training_arguments(args.corpus, args.out, recipe, phase))
               for phase in range(len(recipe.phases))]

@@ -4,28 +4,44 @@ Examples::
 
     tacotron2-tts "Hello world" -o hello.wav                  # NVIDIA's weights if downloaded, else the built-in voice
     tacotron2-tts "Hello world" --pretrained ljspeech -o hello.wav   # NVIDIA's DLE weights, downloaded once
-    tacotron2-tts -i phrases.txt -o out/                      # one WAV per line: out/audio_0.wav, ...
+    tacotron2-tts -i phrases.txt -o out/                      # line n -> out/audio_<n>.wav (+ out/manifest.jsonl)
+    torchrun --nproc-per-node 4 -m tacotron2_waveglow.synthesis -i phrases.txt -o out/   # 4 processes share the lines
     echo "From stdin." | tacotron2-tts -o stdin.wav
     tacotron2-tts "Hi" --tacotron2 t2.pt --waveglow wg.pt -o hi.wav
     tacotron2-tts "Hi" --tacotron2 t2.pt --vocoder griffin-lim -o hi.wav
 
-User errors print one line ``tacotron2-tts: error: ...`` to stderr and exit
-with status 2; progress and which weights were used go to stderr, never stdout.
+User errors (bad options, unreadable checkpoints) print one line
+``tacotron2-tts: error: ...`` to stderr and exit with status 2, before any
+model is loaded where the options alone show the error. A run whose text
+could not be spoken exits with 1; with ``-i`` every other line is still
+written and each failed line is reported by its line number. Progress and
+which weights were used go to stderr, never stdout. Batch runs (``-i``):
+see :mod:`tacotron2_waveglow.synthesis.batch`.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import warnings
 from pathlib import Path
-from typing import List, Optional, Sequence, TextIO
+from typing import TYPE_CHECKING, Optional, Sequence, TextIO
 
 from checkpoints.cli_support import OneLineArgumentParser, UsageError, report_error
 from tacotron2_waveglow.synthesis.inference import BACKENDS, PRECISIONS
 
+if TYPE_CHECKING:
+    import torch
+
+    from .pipeline import Synthesizer
+    from .result import SynthesisResult
+
 PROG = "tacotron2-tts"
 EXIT_USAGE = 2
 EXIT_RUNTIME = 1
+#: Largest ``--max-decoder-steps``: 20000 frames are 232 s of audio per piece (NVIDIA's default is 1000),
+#: while the decoder's buffers grow with the limit; long text is split into pieces anyway.
+MAX_DECODER_STEPS_LIMIT = 20_000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = OneLineArgumentParser(prog=PROG, description="Synthesize speech with Tacotron 2 and WaveGlow.")
     p.add_argument("text", nargs="?", help="text to speak (default: read stdin when no -i is given)")
-    p.add_argument("-i", "--input", metavar="FILE", help="text file, one phrase per line -> one WAV per line")
+    p.add_argument("-i", "--input", metavar="FILE",
+                   help="text file, one phrase per line: line n -> OUTPUT/audio_<n>.wav (counted from 1, empty "
+                        "lines skipped), existing WAVs skipped (resume), OUTPUT/manifest.jsonl; shards over "
+                        "torchrun ranks")
     p.add_argument("-o", "--output", metavar="PATH",
                    help="WAV file, or folder (default: output.wav; with -i, the folder 'output')")
     p.add_argument("--tacotron2", metavar="PATH", help="Tacotron 2 checkpoint (any NVIDIA layout)")
@@ -50,11 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma", type=float, default=None, help="WaveGlow noise scale (default 0.6)")
     p.add_argument("--denoise", type=float, default=None, metavar="STRENGTH",
                    help="WaveGlow denoiser strength, 0 = off (default 0.01)")
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--batch-size", type=int, default=8, help="pieces (sentences) of one text decoded together")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--backend", default=None, choices=BACKENDS,
-                   help="fast (default), reference (NVIDIA's step-by-step computation) or cuda_graph (CUDA); "
-                        "see docs/performance.md")
+                   help="fast (default), reference (NVIDIA's step-by-step computation), cuda_graph (CUDA) or "
+                        "onnxruntime (the graphs of tacotron2-export-onnx, see --onnx-dir); see docs/performance.md")
     p.add_argument("--precision", default="fp32", choices=PRECISIONS,
                    help="fp32 (default), fp32_exact (NVIDIA's numbers bit for bit, slower), bf16, fp16 (CUDA) "
                         "or int8 (CPU, fastest; about a minute of set-up)")
@@ -63,18 +82,36 @@ def build_parser() -> argparse.ArgumentParser:
                         "a few seconds of set-up)")
     p.add_argument("--chunk-frames", type=int, default=None, metavar="N",
                    help="WaveGlow: vocode in chunks of N mel frames (bounded memory for long texts)")
-    p.add_argument("--seed", type=int, default=None, help="random seed: same seed, same audio")
-    p.add_argument("--max-decoder-steps", type=int, default=None, metavar="N")
+    p.add_argument("--onnx-dir", metavar="DIR", help="export folder of tacotron2-export-onnx, for --backend onnxruntime")
+    p.add_argument("--seed", type=int, default=None,
+                   help="random seed in [0, 2**63): same seed, same audio (with -i, line n uses seed + n)")
+    p.add_argument("--max-decoder-steps", type=int, default=None, metavar="N",
+                   help=f"frame limit per piece (default: the model's, 1000 for NVIDIA's; at most {MAX_DECODER_STEPS_LIMIT})")
     p.add_argument("--plot", action="store_true", help="also write a PNG (mel + alignment) next to each WAV")
-    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite existing output files (with -i: redo every line instead of resuming)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or information on stderr")
     return p
 
 
 def _check_options(args: argparse.Namespace) -> None:
-    """Reject contradictory or out-of-range options before any work is done."""
+    """Reject contradictory or out-of-range options before any work is done (no model is loaded yet)."""
+    from .batch import SEED_MODULUS
+
     if args.text is not None and args.input is not None:
         raise UsageError("give either TEXT or -i FILE, not both")
+    if (args.backend == "onnxruntime") != (args.onnx_dir is not None):
+        raise UsageError("--backend onnxruntime and --onnx-dir DIR go together: give both or neither")
+    if args.onnx_dir is not None:
+        for flag, value in (("--tacotron2", args.tacotron2), ("--waveglow", args.waveglow),
+                            ("--pretrained", args.pretrained)):
+            if value is not None:
+                raise UsageError(f"{flag} does not apply to --backend onnxruntime: the models come from --onnx-dir")
+        if args.precision != "fp32" or args.device == "cuda" or args.fold_upsampler or args.chunk_frames:
+            raise UsageError("--precision, --fold-upsampler, --chunk-frames and --device cuda do not apply to "
+                             "--backend onnxruntime (its graphs run on the CPU as they were exported)")
+        if not Path(args.onnx_dir).is_dir():
+            raise UsageError(f"--onnx-dir: folder not found: {args.onnx_dir}")
     if args.pretrained is not None and args.tacotron2 is not None and \
             (args.waveglow is not None or args.vocoder == "griffin-lim"):
         raise UsageError("--pretrained is unused when --tacotron2 and the vocoder weights are given; drop one")
@@ -88,46 +125,75 @@ def _check_options(args: argparse.Namespace) -> None:
     for flag, value, low in (("--batch-size", args.batch_size, 1), ("--max-decoder-steps", args.max_decoder_steps, 1)):
         if value is not None and value < low:
             raise UsageError(f"{flag} must be at least {low}, got {value}")
+    if args.max_decoder_steps is not None and args.max_decoder_steps > MAX_DECODER_STEPS_LIMIT:
+        raise UsageError(f"--max-decoder-steps {args.max_decoder_steps} is above the limit of "
+                         f"{MAX_DECODER_STEPS_LIMIT} ({MAX_DECODER_STEPS_LIMIT * 256 / 22050:.0f} s of audio per "
+                         "piece); long text is split into pieces by itself")
     for flag, value in (("--sigma", args.sigma), ("--denoise", args.denoise)):
+        if value is not None and not math.isfinite(value):
+            raise UsageError(f"{flag} must be a finite number, got {value}")
         if value is not None and value < 0:
             raise UsageError(f"{flag} must be >= 0, got {value}")
+    if args.seed is not None and not 0 <= args.seed < SEED_MODULUS:
+        raise UsageError(f"--seed must be in [0, 2**63), got {args.seed}")
     for flag, path in (("--tacotron2", args.tacotron2), ("--waveglow", args.waveglow), ("-i", args.input)):
         if path is not None and not Path(path).is_file():
             raise UsageError(f"{flag}: file not found: {path}")
+    if args.chunk_frames is not None and args.chunk_frames < 1:
+        raise UsageError(f"--chunk-frames must be at least 1, got {args.chunk_frames}")
+    if args.onnx_dir is None:  # ValueError naming what runs, for combinations this device cannot run
+        from tacotron2.inference import resolve_backend
+        import torch
+
+        resolve_backend(args.backend, args.precision, _device(args), torch.float32, training=False)
 
 
-def _read_texts(args: argparse.Namespace, stdin: TextIO) -> List[str]:
-    """The phrases to speak: TEXT, the non-empty lines of -i FILE, or all of stdin."""
-    if args.input is not None:
-        try:
-            lines = Path(args.input).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"-i: cannot read {args.input}: {exc}") from exc
-        texts = [line.strip() for line in lines if line.strip()]
-        if not texts:
-            raise UsageError(f"-i: {args.input} has no text (all lines are empty)")
-        return texts
+def _device(args: argparse.Namespace) -> "torch.device":
+    """The device of this process: ``--device``, and under torchrun with CUDA the GPU ``LOCAL_RANK``.
+
+    ``ValueError`` (a usage error) for ``--device cuda`` without CUDA.
+    """
+    import torch
+
+    from .batch import Shard
+    from .device import resolve_device
+
+    device = resolve_device(args.device)
+    shard = Shard.from_env()
+    if device.type == "cuda" and shard.world_size > 1 and device.index is None:
+        device = torch.device("cuda", shard.local_rank % torch.cuda.device_count())
+    return device
+
+
+def _read_text(args: argparse.Namespace, stdin: TextIO) -> str:
+    """The text to speak without ``-i``: TEXT, or all of stdin."""
     text = args.text if args.text is not None else stdin.read()
     if not text.strip():
         raise UsageError("empty text: give TEXT, -i FILE, or text on stdin")
-    return [text.strip()]
+    return text.strip()
 
 
-def _output_paths(args: argparse.Namespace, count: int) -> List[Path]:
-    """WAV path for each phrase; refuses to overwrite without --force."""
-    many = args.input is not None
-    target = Path(args.output) if args.output else Path("output" if many else "output.wav")
-    is_dir = many or target.is_dir() or (args.output or "").endswith(("/", "\\"))
-    if many and target.exists() and not target.is_dir():
-        raise UsageError(f"-o {target} must be a folder with -i (one WAV per line)")
-    paths = [target / f"audio_{i}.wav" for i in range(count)] if is_dir else [target]
-    if not is_dir and target.suffix.lower() != ".wav":
+def _output_file(args: argparse.Namespace) -> Path:
+    """The WAV path of a single-text run; refuses an existing file without --force."""
+    target = Path(args.output) if args.output else Path("output.wav")
+    if target.is_dir() or (args.output or "").endswith(("/", "\\")):
+        target = target / "audio_1.wav"
+    if target.suffix.lower() != ".wav":
         raise UsageError(f"-o {target}: the output file name must end in .wav (or name a folder)")
     if not args.force:
-        existing = [p for p in paths + ([p.with_suffix(".png") for p in paths] if args.plot else []) if p.exists()]
-        if existing:
-            raise UsageError(f"{existing[0]} exists; pass --force to overwrite")
-    return paths
+        for path in [target] + ([target.with_suffix(".png")] if args.plot else []):
+            if path.exists():
+                raise UsageError(f"{path} exists; pass --force to overwrite")
+    return target
+
+
+def _output_folder(args: argparse.Namespace) -> Path:
+    """The folder of a ``-i`` run (created when missing)."""
+    target = Path(args.output) if args.output else Path("output")
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"-o {target} must be a folder with -i (one WAV per line)")
+    target.mkdir(parents=True, exist_ok=True)
+    return target
 
 
 def _choose_voice(args: argparse.Namespace) -> "tuple[Optional[str], bool]":
@@ -157,13 +223,27 @@ def _choose_voice(args: argparse.Namespace) -> "tuple[Optional[str], bool]":
     return voice, griffin
 
 
+def _prog() -> str:
+    """``tacotron2-tts``, with ``(rank R/N)`` under torchrun."""
+    from .batch import Shard
+
+    try:
+        return PROG + Shard.from_env().label
+    except UsageError:
+        return PROG
+
+
 def _info(args: argparse.Namespace, message: str) -> None:
     if not args.quiet:
-        print(f"{PROG}: {message}", file=sys.stderr)
+        print(f"{_prog()}: {message}", file=sys.stderr)
+
+
+def _error(message: str) -> None:
+    print(f"{_prog()}: error: {message}", file=sys.stderr)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
+    print(f"{_prog()}: warning: {message}", file=sys.stderr)
 
 
 def _list_voices(args: argparse.Namespace) -> int:
@@ -178,21 +258,20 @@ def _list_voices(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace, stdin: TextIO) -> int:
-    if args.list_voices:
-        return _list_voices(args)
-    _check_options(args)
-    texts = _read_texts(args, stdin)
-    paths = _output_paths(args, len(texts))
-    if args.plot:
-        from .plot import require_matplotlib
-
-        require_matplotlib()
-    from audio import save_wav
-
+def _make_synthesizer(args: argparse.Namespace) -> "Synthesizer":
+    """Load the models the options name and build the pipeline (the slow part of a run)."""
     from .models import load_models
     from .pipeline import Synthesizer
 
+    if args.onnx_dir is not None:
+        try:
+            synth = Synthesizer.from_onnx(args.onnx_dir, vocoder=args.vocoder, device="cpu",
+                                          progress=False if args.quiet else None,
+                                          **({} if args.denoise is None else {"denoiser_strength": args.denoise}))
+        except ImportError as exc:  # onnxruntime not installed: say how to get it
+            raise UsageError(str(exc)) from None
+        _info(args, f"Tacotron 2 and vocoder: ONNX Runtime graphs in {args.onnx_dir}")
+        return synth
     voice, griffin = _choose_voice(args)
     models = load_models(args.tacotron2, args.waveglow, voice=voice, need_waveglow=not griffin,
                          cache_dir=args.cache_dir, progress=not args.quiet)
@@ -200,50 +279,104 @@ def _run(args: argparse.Namespace, stdin: TextIO) -> int:
     _info(args, f"vocoder: {models.waveglow_source if not griffin else 'Griffin-Lim (no weights)'}")
     if args.precision == "int8" and not griffin:
         _info(args, "precision int8: folding and compiling WaveGlow first (once per process, about a minute)")
-    synth = Synthesizer(models.tacotron2, models.waveglow, vocoder="griffin-lim" if griffin else args.vocoder, device=args.device,
-                        backend=args.backend, precision=args.precision, fold_upsampler=args.fold_upsampler,
-                        chunk_frames=args.chunk_frames, progress=False if args.quiet else None,
-                        text_processor=models.text_processor,
+    synth = Synthesizer(models.tacotron2, models.waveglow, vocoder="griffin-lim" if griffin else args.vocoder,
+                        device=_device(args), backend=args.backend, precision=args.precision,
+                        fold_upsampler=args.fold_upsampler, chunk_frames=args.chunk_frames,
+                        progress=False if args.quiet else None, text_processor=models.text_processor,
                         **({} if args.denoise is None else {"denoiser_strength": args.denoise}))
     _info(args, f"inference: Tacotron 2 {synth.engines['tacotron2']}, vocoder {synth.engines['vocoder']} "
                 f"(prepared in {synth.prepare_seconds:.1f} s, {synth.prepared_nbytes / 2**20:.0f} MiB)")
-    result = synth.synthesize(texts, seed=args.seed, batch_size=args.batch_size,
-                              max_decoder_steps=args.max_decoder_steps,
-                              **({} if args.sigma is None else {"sigma": args.sigma}))
-    for index, path in enumerate(paths):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_wav(path, result.audio[index], result.sampling_rate)
-        _info(args, f"wrote {path} ({len(result.audio[index]) / result.sampling_rate:.2f} s)")
-        if args.plot:
-            from .plot import plot_result
+    return synth
 
-            plot_result(result, index, path.with_suffix(".png"))
-            _info(args, f"wrote {path.with_suffix('.png')}")
+
+def _speak(args: argparse.Namespace, synth: "Synthesizer", text: str, seed: Optional[int]) -> "SynthesisResult":
+    """One text through the pipeline with the run's options."""
+    return synth.synthesize([text], seed=seed, batch_size=args.batch_size, max_decoder_steps=args.max_decoder_steps,
+                            **({} if args.sigma is None else {"sigma": args.sigma}))
+
+
+def _write_outputs(args: argparse.Namespace, result: "SynthesisResult", path: Path) -> None:
+    """The plot (with --plot), then the WAV, each atomically; ``FileExistsError`` if the WAV's name is taken.
+
+    Without ``--force`` the WAV never replaces a file that appeared since the
+    run started (checked when it is moved into place).
+    """
+    from audio import save_wav
+
+    if args.plot:
+        from .plot import plot_result
+
+        plot_result(result, 0, path.with_suffix(".png"))
+    save_wav(path, result.audio[0], result.sampling_rate, overwrite=args.force)
+
+
+def _run_one(args: argparse.Namespace, stdin: TextIO) -> int:
+    """TEXT or stdin -> one WAV."""
+    text = _read_text(args, stdin)
+    path = _output_file(args)
+    synth = _make_synthesizer(args)
+    result = _speak(args, synth, text, args.seed)
+    try:
+        _write_outputs(args, result, path)
+    except FileExistsError:
+        raise UsageError(f"{path} appeared while synthesizing (another run?); kept it: pass --force to replace it")
+    _info(args, f"wrote {path} ({len(result.audio[0]) / result.sampling_rate:.2f} s)")
+    if args.plot:
+        _info(args, f"wrote {path.with_suffix('.png')}")
     return 0
+
+
+def _run_batch(args: argparse.Namespace) -> int:
+    """-i FILE -> one WAV per line (this process's share), then the manifest; 1 when some line failed."""
+    from .batch import BatchRun, Shard, line_seed, read_lines
+
+    lines = read_lines(args.input)
+    folder = _output_folder(args)
+    job = BatchRun(lines, folder, Shard.from_env(), force=args.force, info=lambda m: _info(args, m), error=_error)
+    failed = 0
+    if job.todo:
+        synth = _make_synthesizer(args)
+        failed = job.run(lambda line: _speak(args, synth, line.text, line_seed(args.seed, line)),
+                         lambda result, path: _write_outputs(args, result, path))
+    job.finish()
+    if failed:
+        _error(f"{failed} of {len(job.todo)} line(s) failed (reported above); the others were written")
+    return EXIT_RUNTIME if failed else 0
+
+
+def _run(args: argparse.Namespace, stdin: TextIO) -> int:
+    if args.list_voices:
+        return _list_voices(args)
+    _check_options(args)
+    if args.plot:
+        from .plot import require_matplotlib
+
+        require_matplotlib()
+    return _run_batch(args) if args.input is not None else _run_one(args, stdin)
 
 
 def main(argv: Optional[Sequence[str]] = None, stdin: Optional[TextIO] = None) -> int:
     """Entry point of ``tacotron2-tts``; returns the exit status (0, 1 runtime failure, 2 user error)."""
-    from checkpoints.download import DownloadError
-    from checkpoints.errors import CheckpointError
-
     try:
         args = build_parser().parse_args(argv)
     except UsageError as exc:
         report_error(PROG, exc)
         return EXIT_USAGE
+    from checkpoints.download import DownloadError  # after parsing: --help imports no torch
+    from checkpoints.errors import CheckpointError
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:
             return _run(args, stdin if stdin is not None else sys.stdin)
         except (UsageError, CheckpointError, DownloadError, ValueError, OSError) as exc:
-            report_error(PROG, exc)
+            report_error(_prog(), exc)
             return EXIT_USAGE
         except FloatingPointError as exc:
-            report_error(PROG, exc)
+            report_error(_prog(), exc)
             return EXIT_RUNTIME
         except KeyboardInterrupt:
-            print(f"{PROG}: interrupted", file=sys.stderr)
+            print(f"{_prog()}: interrupted; every WAV written so far is complete (rerun to resume -i runs)",
+                  file=sys.stderr)
             return 130
 
 

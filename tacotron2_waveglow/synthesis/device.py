@@ -1,9 +1,10 @@
-"""Choosing the device for synthesis (precision and backend: :mod:`tacotron2_waveglow.synthesis.inference`)."""
+"""Choosing the device for synthesis (backend and precision: :mod:`tacotron2_waveglow.synthesis.inference`)."""
 from __future__ import annotations
 
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
-import torch
+if TYPE_CHECKING:  # imported in the function: `tacotron2-tts --help` runs without torch
+    import torch
 
 
 def resolve_device(device: Union[str, torch.device] = "auto") -> torch.device:
@@ -11,6 +12,8 @@ def resolve_device(device: Union[str, torch.device] = "auto") -> torch.device:
 
     Raises ``ValueError`` for CUDA without a GPU or for other device types.
     """
+    import torch
+
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:

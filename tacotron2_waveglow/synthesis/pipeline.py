@@ -125,6 +125,27 @@ class Synthesizer:
         return cls(bundle.get_tacotron2(cache_dir=cache_dir, progress=progress), glow,
                    text_processor=bundle.text_processor, sample_rate=bundle.sample_rate, **kwargs)
 
+    @classmethod
+    def from_onnx(cls, onnx_dir: str, *, threads: Optional[int] = None, **kwargs) -> "Synthesizer":
+        """A synthesizer on the ONNX Runtime backend (:mod:`tacotron2_waveglow.onnx`) for an export folder: its
+        Tacotron 2, its WaveGlow (else ``vocoder="griffin-lim"`` is needed) and the text processor in its manifest.
+
+        ``threads``: intra-op threads per ONNX Runtime session; ``kwargs`` are
+        the other constructor arguments (precision must stay ``"fp32"``).
+        """
+        from ..onnx import load_onnx
+
+        if kwargs.get("precision", "fp32") != "fp32":
+            raise ValueError(f"the onnxruntime backend runs its export's precision; drop precision="
+                             f"{kwargs['precision']!r}")
+        taco, glow = load_onnx(onnx_dir, threads=threads)
+        if taco is None:
+            raise ValueError(f"{onnx_dir} holds no Tacotron 2 graphs; export one with tacotron2-export-onnx --tacotron2")
+        manifest = taco.manifest
+        kwargs.setdefault("text_processor", TextProcessor(tuple(manifest.cleaners or NVIDIA_TEXT.cleaners),
+                                                          manifest.end_punctuation))
+        return cls(taco, glow, **kwargs)
+
     def split(self, text: str, max_decoder_steps: Optional[int] = None) -> List[str]:
         """The pieces :meth:`synthesize` would speak for ``text``."""
         steps = max_decoder_steps or self.tacotron2.config.max_decoder_steps

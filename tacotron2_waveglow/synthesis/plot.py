@@ -17,7 +17,7 @@ def require_matplotlib() -> None:
 
 
 def plot_result(result: SynthesisResult, index: int, path: Union[str, os.PathLike]) -> None:
-    """Write a PNG with text ``index``'s mel spectrogram (top) and block-diagonal alignment (bottom)."""
+    """Write a PNG with text ``index``'s mel spectrogram (top) and block-diagonal alignment (bottom), atomically."""
     require_matplotlib()
     import matplotlib
 
@@ -34,4 +34,6 @@ def plot_result(result: SynthesisResult, index: int, path: Union[str, os.PathLik
     bottom.set(title="alignment", xlabel="decoder step", ylabel="encoder step (symbol)")
     fig.colorbar(image, ax=bottom)
     fig.tight_layout()
-    fig.savefig(os.fspath(path), format="png")
+    from audio.atomic import atomic_write
+
+    atomic_write(path, lambda handle: fig.savefig(handle, format="png"))

@@ -13,21 +13,27 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Union
 
 import torch
 
-from audio.atomic import atomic_torch_save
+from audio.atomic import atomic_copy, atomic_torch_save
+from checkpoints.errors import CheckpointError
+from checkpoints.limits import check_regular_file
 from checkpoints.read import read_checkpoint
+from checkpoints.verify import check_complete
 from checkpoints.save import hub_checkpoint
 from checkpoints.state_dict import load_state_dict_checked, strip_prefixes
 
 from .rng import restore_rng_state
 
 LATEST_NAME = "checkpoint_latest.pt"
+#: Every training checkpoint this module writes matches this pattern (``checkpoint_<Model>_<epoch>.pt``, latest).
+CHECKPOINT_GLOB = "checkpoint_*.pt"
+#: What earlier versions left beside ``checkpoint_latest.pt`` when the copy was interrupted.
+OLD_COPY_NAME = f".{LATEST_NAME}.copy"
 REQUIRED_KEYS = ("state_dict", "optimizer", "epoch", "iteration")
 
 logger = logging.getLogger(__name__)
@@ -63,34 +69,58 @@ def training_checkpoint(model: torch.nn.Module, optimizer: torch.optim.Optimizer
 
 def save_training_checkpoint(checkpoint: Mapping[str, Any], output_dir: Union[str, os.PathLike],
                              model_name: str) -> Path:
-    """Write ``checkpoint_<Model>_<epoch>.pt`` and a ``checkpoint_latest.pt`` copy, each atomically."""
+    """Write ``checkpoint_<Model>_<epoch>.pt`` and a ``checkpoint_latest.pt`` copy, each atomically.
+
+    A full disk raises :class:`audio.atomic.WriteError` (one line) and
+    leaves every earlier checkpoint as it was.
+    """
     output_dir = Path(output_dir)
     path = atomic_torch_save(dict(checkpoint), output_dir / checkpoint_filename(model_name, checkpoint["epoch"]))
-    tmp = output_dir / f".{LATEST_NAME}.copy"
-    shutil.copyfile(path, tmp)
-    os.replace(tmp, output_dir / LATEST_NAME)
+    atomic_copy(path, output_dir / LATEST_NAME)
+    leftover = output_dir / OLD_COPY_NAME
+    if leftover.is_file():
+        leftover.unlink()
     logger.info("saved checkpoint %s (epoch %d, iteration %d)", path, checkpoint["epoch"], checkpoint["iteration"])
     return path
 
 
 def resolve_resume(resume: Optional[str], output_dir: Union[str, os.PathLike]) -> Optional[Path]:
-    """The file to resume from: ``resume`` itself, or for ``"auto"`` the latest in ``output_dir``.
+    """The file to resume from: ``resume`` itself, or for ``"auto"`` the newest complete one in ``output_dir``.
 
-    ``"auto"`` with no checkpoint yet returns ``None`` (a fresh start); an
-    explicit path that does not exist raises ``ValueError``.
+    ``"auto"`` looks at every ``checkpoint_*.pt`` (``checkpoint_latest.pt``
+    and ``checkpoint_<Model>_<epoch>.pt``), newest first, and takes the first
+    that is a complete file; damaged ones are skipped with a warning. With no
+    checkpoint at all it returns ``None`` (a fresh start). When checkpoints
+    exist but none is complete it raises :class:`CheckpointError` rather than
+    start over and overwrite them. An explicit path that is not a regular,
+    non-empty file raises :class:`CheckpointError` (a ``ValueError``).
     """
     if not resume:
         return None
-    if resume == "auto":
-        latest = Path(output_dir) / LATEST_NAME
-        if latest.is_file():
-            return latest
-        logger.info("--resume auto: no %s in %s, starting from scratch", LATEST_NAME, output_dir)
+    if resume != "auto":
+        try:
+            return check_regular_file(resume)
+        except CheckpointError as exc:
+            raise CheckpointError(f"--resume: {exc} (give a checkpoint path or 'auto')") from None
+    folder = Path(output_dir)
+    candidates = sorted((p for p in folder.glob(CHECKPOINT_GLOB) if p.is_file()),
+                        key=lambda p: (p.stat().st_mtime_ns, p.name == LATEST_NAME), reverse=True)
+    if not candidates:
+        logger.info("--resume auto: no checkpoint in %s, starting from scratch", folder)
         return None
-    path = Path(resume)
-    if not path.is_file():
-        raise ValueError(f"--resume {resume!r}: no such file (give a checkpoint path or 'auto')")
-    return path
+    damaged = []
+    for path in candidates:
+        try:
+            check_complete(path, thorough=True)
+        except CheckpointError as exc:
+            damaged.append(f"{path.name} ({exc})")
+            continue
+        if damaged:
+            warnings.warn(f"--resume auto: skipped damaged checkpoint(s) {'; '.join(damaged)}; resuming from "
+                          f"{path.name}", stacklevel=2)
+        return path
+    raise CheckpointError(f"--resume auto: no complete checkpoint in {folder} (damaged: {'; '.join(damaged)}); "
+                          "move them away to start from scratch, or pass --resume PATH")
 
 
 def load_training_checkpoint(path: Union[str, os.PathLike]) -> Mapping[str, Any]:
@@ -98,7 +128,7 @@ def load_training_checkpoint(path: Union[str, os.PathLike]) -> Mapping[str, Any]
     checkpoint = read_checkpoint(path, map_location="cpu")
     missing = [k for k in REQUIRED_KEYS if k not in checkpoint]
     if missing:
-        raise ValueError(f"{str(path)!r} lacks {missing}: it is a model file, not a training checkpoint; "
+        raise CheckpointError(f"{str(path)!r} lacks {missing}: it is a model file, not a training checkpoint; "
                          "use --warm-start to fine-tune from it")
     return checkpoint
 

@@ -1,8 +1,11 @@
-"""Command line: ``python -m tacotron2_waveglow.training --model {tacotron2,waveglow} -o OUT -d DATA --training-files LIST ...``.
+"""Command lines ``tacotron2-train``, ``waveglow-train`` and ``python -m tacotron2_waveglow.training --model M``.
 
 Options and defaults follow NVIDIA DLE's ``train.py``; the model's defaults
 (learning rate, weight decay, clipping, batch size, annealing) come from its
-recipe unless given. Run under ``torchrun --nproc_per_node N`` for DDP.
+recipe unless given. Run under ``torchrun --nproc_per_node N`` for DDP. User
+errors (missing files, bad rows, bad options, unreadable checkpoints) print
+one line ``PROG: error: ...`` on stderr and exit with status 2; a diverging
+run (NaN loss) exits with 1.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from checkpoints.cli_support import parse_json_object
+from checkpoints.cli_support import OneLineArgumentParser, UsageError, parse_json_object, report_error
 
 from .checkpointing import resolve_resume
 from .config import TrainerConfig
@@ -29,11 +32,30 @@ from .warm_start import warm_start
 
 logger = logging.getLogger("tacotron2_waveglow.training")
 
+EXIT_USAGE = 2
+EXIT_RUNTIME = 1
+_DESCRIPTIONS = {
+    "tacotron2": "Train Tacotron 2 (text -> mel spectrogram) on a filelist of WAV|text rows.",
+    "waveglow": "Train WaveGlow (mel spectrogram -> audio) on a filelist of WAV files.",
+    None: "Train Tacotron 2 or WaveGlow (--model) on a filelist.",
+}
+#: Options that only one model uses, with the values the other model's namespace gets.
+_TACOTRON2_ONLY = {"load_mel_from_disk": False, "text_cleaners": ["english_cleaners"], "length_buckets": 0,
+                   "guided_attention_weight": 0.0, "guided_attention_sigma": 0.2, "gate_positive_weight": 1.0}
+_WAVEGLOW_ONLY = {"segment_length": 8000, "sigma": 1.0}
+
+
+def program_name(model: Optional[str]) -> str:
+    """``tacotron2-train``, ``waveglow-train``, or ``python -m tacotron2_waveglow.training``."""
+    return f"{model}-train" if model else "python -m tacotron2_waveglow.training"
+
 
 def build_parser(model: Optional[str] = None) -> argparse.ArgumentParser:
-    """The argument parser; ``model`` fixes ``--model`` (for the ``tacotron2-train`` and ``waveglow-train`` scripts)."""
-    p = argparse.ArgumentParser(prog=f"{model}-train" if model else "python -m tacotron2_waveglow.training",
-                                description=__doc__.split("\n\n")[0])
+    """The argument parser; ``model`` fixes ``--model`` and shows only that model's options.
+
+    Errors raise :class:`~checkpoints.cli_support.UsageError` (``main`` prints them as one line).
+    """
+    p = OneLineArgumentParser(prog=program_name(model), description=_DESCRIPTIONS[model])
     if model is None:
         p.add_argument("--model", required=True, choices=MODEL_NAMES, help="model to train")
     p.add_argument("-o", "--output", required=True, help="folder for checkpoints, logs and plots")
@@ -41,6 +63,9 @@ def build_parser(model: Optional[str] = None) -> argparse.ArgumentParser:
     p.add_argument("--training-files", required=True, help="filelist (path|text) or LJSpeech metadata.csv")
     p.add_argument("--validation-files", default=None, help="validation filelist (optional)")
     p.add_argument("--epochs", type=int, default=None, help="total epochs (model default if omitted)")
+    p.add_argument("--max-iterations", type=int, default=None, metavar="N",
+                   help="stop after N optimizer steps in all (smoke runs); the epoch it ends in counts as done "
+                        "and a checkpoint is written")
     p.add_argument("--epochs-per-checkpoint", type=int, default=50)
     p.add_argument("--resume", default=None, help="training checkpoint to continue, or 'auto' for the latest in -o")
     p.add_argument("--warm-start", default=None, help="model file (any NVIDIA layout) to fine-tune from")
@@ -59,22 +84,17 @@ def build_parser(model: Optional[str] = None) -> argparse.ArgumentParser:
     cfg.add_argument("--model-config", default=None, help="JSON file with model config fields")
     cfg.add_argument("--config-overrides", default=None, help="JSON object of model config fields")
     data = p.add_argument_group("data")
-    data.add_argument("--load-mel-from-disk", action="store_true", help="filelist paths name .pt mels")
-    data.add_argument("--text-cleaners", nargs="*", default=["english_cleaners"])
-    data.add_argument("--segment-length", type=int, default=8000, help="WaveGlow audio segment (samples)")
-    data.add_argument("--sigma", type=float, default=1.0, help="WaveGlow loss sigma")
     data.add_argument("--max-seconds", type=float, default=None, help="reject clips longer than this")
     data.add_argument("--on-bad-rows", choices=ON_BAD_ROWS, default="stop")
     data.add_argument("--num-workers", type=int, default=0)
-    data.add_argument("--length-buckets", type=int, default=0, metavar="N",
-                      help="batch items of similar text length (sorted in groups of N batches) to cut padding; "
-                           "0 = uniform random batches (NVIDIA's recipe)")
-    data.add_argument("--guided-attention-weight", type=float, default=0.0,
-                      help="Tacotron 2: add this weight x guided (diagonal) attention loss; 0 = off (NVIDIA's recipe)")
-    data.add_argument("--guided-attention-sigma", type=float, default=0.2,
-                      help="width of the guided attention prior (fraction of the utterance)")
-    data.add_argument("--gate-positive-weight", type=float, default=1.0,
-                      help="Tacotron 2: pos_weight of the stop-token BCE; 1 = NVIDIA's loss")
+    if model in (None, "tacotron2"):
+        _add_tacotron2_options(p.add_argument_group("Tacotron 2" if model is None else "data (Tacotron 2)"))
+    else:
+        p.set_defaults(**_TACOTRON2_ONLY)
+    if model in (None, "waveglow"):
+        _add_waveglow_options(p.add_argument_group("WaveGlow" if model is None else "data (WaveGlow)"))
+    else:
+        p.set_defaults(**_WAVEGLOW_ONLY)
     audio = p.add_argument_group("audio")
     for name, kind, default in (("sampling-rate", int, 22050), ("filter-length", int, 1024),
                                 ("hop-length", int, 256), ("win-length", int, 1024),
@@ -82,10 +102,50 @@ def build_parser(model: Optional[str] = None) -> argparse.ArgumentParser:
         audio.add_argument(f"--{name}", type=kind, default=default)
     log = p.add_argument_group("logging")
     log.add_argument("--no-progress", action="store_true", help="no tqdm progress bar")
-    log.add_argument("--no-tensorboard", action="store_true")
-    log.add_argument("--log-level", default="INFO")
+    log.add_argument("--no-tensorboard", action="store_true",
+                     help="no TensorBoard files (written to -o when the tensorboard package is installed: "
+                          "losses, learning rate, gradient norm, an alignment image and a validation audio sample)")
+    log.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                     type=str.upper)
     log.add_argument("--log-interval", type=int, default=0, help="also log the training loss every N iterations")
     return p
+
+
+def _add_tacotron2_options(group: Any) -> None:
+    """Tacotron 2's own options, on an argument group (defaults from ``_TACOTRON2_ONLY``)."""
+    defaults = _TACOTRON2_ONLY
+    group.add_argument("--load-mel-from-disk", action="store_true", help="filelist paths name .pt mels")
+    group.add_argument("--text-cleaners", nargs="*", default=defaults["text_cleaners"])
+    group.add_argument("--length-buckets", type=int, default=defaults["length_buckets"], metavar="N",
+                       help="batch items of similar text length (sorted in groups of N batches) to cut padding; "
+                            "0 = uniform random batches (NVIDIA's recipe)")
+    group.add_argument("--guided-attention-weight", type=float, default=defaults["guided_attention_weight"],
+                       help="add this weight x guided (diagonal) attention loss; 0 = off (NVIDIA's recipe)")
+    group.add_argument("--guided-attention-sigma", type=float, default=defaults["guided_attention_sigma"],
+                       help="width of the guided attention prior (fraction of the utterance)")
+    group.add_argument("--gate-positive-weight", type=float, default=defaults["gate_positive_weight"],
+                       help="pos_weight of the stop-token BCE; 1 = NVIDIA's loss")
+
+
+def _add_waveglow_options(group: Any) -> None:
+    """WaveGlow's own options, on an argument group (defaults from ``_WAVEGLOW_ONLY``)."""
+    group.add_argument("--segment-length", type=int, default=_WAVEGLOW_ONLY["segment_length"],
+                       help="audio segment per item (samples)")
+    group.add_argument("--sigma", type=float, default=_WAVEGLOW_ONLY["sigma"], help="WaveGlow loss sigma")
+
+
+def check_paths(args: argparse.Namespace) -> None:
+    """Files the options name must exist: checked before any data is read or model built."""
+    for flag, path in (("--training-files", args.training_files), ("--validation-files", args.validation_files),
+                       ("--model-config", args.model_config), ("--warm-start", args.warm_start)):
+        if path and not Path(path).is_file():
+            raise UsageError(f"{flag}: file not found: {path}")
+    if args.resume not in (None, "auto") and not Path(args.resume).is_file():
+        raise UsageError(f"--resume: file not found: {args.resume} (give a training checkpoint or 'auto')")
+    if args.max_iterations is not None and args.max_iterations < 1:
+        raise UsageError(f"--max-iterations must be at least 1, got {args.max_iterations}")
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        raise UsageError(f"-o {args.output} exists and is not a folder")
 
 
 def model_overrides(args: argparse.Namespace) -> Dict[str, Any]:
@@ -110,7 +170,7 @@ def trainer_config(args: argparse.Namespace, defaults: Dict[str, Any]) -> Traine
         anneal_steps=tuple(pick("anneal_steps")), anneal_factor=pick("anneal_factor"), amp=args.amp,
         seed=args.seed, epochs_per_checkpoint=args.epochs_per_checkpoint, output_dir=args.output,
         num_workers=args.num_workers, progress=not args.no_progress, tensorboard=not args.no_tensorboard,
-        log_interval=args.log_interval, length_buckets=args.length_buckets)
+        log_interval=args.log_interval, length_buckets=args.length_buckets, max_iterations=args.max_iterations)
 
 
 def load_rows(args: argparse.Namespace, listing: Optional[str], require_text: bool, ctx: DistContext) -> List[Utterance]:
@@ -143,6 +203,7 @@ def _text_encoder(cleaners: Sequence[str]):
 def run(args: argparse.Namespace) -> Trainer:
     """Train as ``args`` say; returns the finished :class:`Trainer`."""
     recipe = get_recipe(args.model)
+    check_paths(args)
     ctx = init_distributed(args.device)
     try:
         config = trainer_config(args, recipe.defaults)
@@ -173,15 +234,43 @@ def run(args: argparse.Namespace) -> Trainer:
 
 
 def main(argv: Optional[Sequence[str]] = None, model: Optional[str] = None) -> int:
-    """Entry point of ``python -m tacotron2_waveglow.training`` (and, with ``model`` set, of ``<model>-train``)."""
-    args = build_parser(model).parse_args(argv)
-    if model is not None:
-        args.model = model
-    rank = int(os.environ.get("RANK", "0"))
-    logging.basicConfig(level=args.log_level.upper() if rank == 0 else logging.WARNING, stream=sys.stdout,
-                        format="%(asctime)s %(name)s %(levelname)s: %(message)s")
-    run(args)
+    """Entry point of ``python -m tacotron2_waveglow.training`` (and, with ``model`` set, of ``<model>-train``).
+
+    Returns the exit status: 0, 1 when training diverged, 2 for a user error
+    (reported as one line ``PROG: error: ...`` on stderr, details of bad rows in the log).
+    """
+    from checkpoints.errors import CheckpointError
+
+    prog = program_name(model)
+    try:
+        args = build_parser(model).parse_args(argv)
+        if model is not None:
+            args.model = model
+        rank = int(os.environ.get("RANK", "0")) if os.environ.get("RANK", "0").isdigit() else 0
+        logging.basicConfig(level=args.log_level if rank == 0 else logging.WARNING, stream=sys.stdout,
+                            format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+        run(args)
+    except (UsageError, CheckpointError, ValueError, OSError) as exc:
+        _report_error(prog, exc)
+        return EXIT_USAGE
+    except FloatingPointError as exc:
+        report_error(prog, exc)
+        return EXIT_RUNTIME
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; the last checkpoint written is intact (--resume auto continues)",
+              file=sys.stderr)
+        return 130
     return 0
+
+
+def _report_error(prog: str, exc: BaseException) -> None:
+    """One line on stderr; a multi-line message (a bad-rows report) goes whole to the log first."""
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    if len(lines) > 2:
+        logger.error("%s", str(exc))
+        report_error(prog, UsageError(f"{lines[0]} (listed in the log above) {lines[-1]}"))
+    else:
+        report_error(prog, exc)
 
 
 def tacotron2_main() -> int:

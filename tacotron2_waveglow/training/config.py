@@ -18,7 +18,10 @@ class TrainerConfig:
     see :class:`training.data.length_buckets.LengthBucketSampler`; 0: NVIDIA's
     uniform batches). Checkpoints are written after every epoch whose 1-based number is a
     multiple of ``epochs_per_checkpoint`` and after the last one, into
-    ``output_dir`` (none when it is ``None``).
+    ``output_dir`` (none when it is ``None``). ``max_iterations`` stops the
+    run after that many optimizer steps in all (resumed ones included): the
+    epoch it ends in stops early, counts as done and is checkpointed (for
+    smoke runs; ``None``: no limit).
     """
 
     epochs: int = 1
@@ -37,6 +40,7 @@ class TrainerConfig:
     tensorboard: bool = True
     log_interval: int = 0
     length_buckets: int = 0
+    max_iterations: Optional[int] = None
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -52,6 +56,8 @@ class TrainerConfig:
             raise ValueError(f"log_interval must be an int >= 0 (0 = off), got {self.log_interval!r}")
         if not isinstance(self.length_buckets, int) or self.length_buckets < 0:
             raise ValueError(f"length_buckets must be an int >= 0 (0 = off), got {self.length_buckets!r}")
+        if self.max_iterations is not None and (not isinstance(self.max_iterations, int) or self.max_iterations < 1):
+            raise ValueError(f"max_iterations must be a positive int (None = no limit), got {self.max_iterations!r}")
         if self.num_workers < 0:
             raise ValueError(f"num_workers must be >= 0, got {self.num_workers!r}")
         self.anneal_steps = tuple(int(s) for s in self.anneal_steps)

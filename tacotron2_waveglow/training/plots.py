@@ -8,6 +8,8 @@ from typing import Optional, Union
 
 import torch
 
+from audio.atomic import atomic_write
+
 logger = logging.getLogger("tacotron2_waveglow.training")
 
 
@@ -15,7 +17,8 @@ def save_alignment_png(alignment: torch.Tensor, path: Union[str, os.PathLike],
                        title: Optional[str] = None) -> Optional[Path]:
     """Draw ``alignment (decoder steps, encoder steps)`` as encoder-over-decoder image at ``path``.
 
-    Returns the path, or ``None`` when matplotlib is not installed.
+    Written atomically: a crash or full disk leaves the previous image. Returns
+    the path, or ``None`` when matplotlib is not installed.
     """
     try:
         import matplotlib
@@ -25,7 +28,6 @@ def save_alignment_png(alignment: torch.Tensor, path: Union[str, os.PathLike],
         logger.info("alignment plots off: matplotlib is not installed")
         return None
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     figure = Figure(figsize=(6, 4))
     axes = figure.add_subplot(1, 1, 1)
     image = axes.imshow(alignment.detach().float().cpu().T.numpy(), aspect="auto", origin="lower",
@@ -36,5 +38,4 @@ def save_alignment_png(alignment: torch.Tensor, path: Union[str, os.PathLike],
     if title:
         axes.set_title(title)
     figure.tight_layout()
-    figure.savefig(path)
-    return path
+    return atomic_write(path, lambda handle: figure.savefig(handle, format="png"))

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 from tqdm.auto import tqdm
 
-from audio.atomic import atomic_torch_save
+from audio.atomic import atomic_torch_save, atomic_write_text, remove_stale_temporaries_in
 
 from .data.bad_rows import ON_BAD_ROWS, handle_bad_rows
 from .data.filelist import Utterance, read_utterances
@@ -44,11 +43,14 @@ def is_fresh(cache: Path, source: Path) -> bool:
 def cache_mels(rows: Sequence[Utterance], extractor: MelExtractor, dataset_path: Path, mel_dir: Path,
                progress: bool = True) -> Tuple[List[Path], int]:
     """Write the mel of every row; returns the mel paths (row order) and how many were computed."""
-    paths, computed = [], 0
+    paths, computed, cleaned = [], 0, set()
     for row in tqdm(rows, desc="mels", disable=not progress, dynamic_ncols=True):
         target = mel_path(row, dataset_path, mel_dir)
+        if target.parent not in cleaned:  # leftovers of a killed run, once per folder (not once per file)
+            remove_stale_temporaries_in(target.parent)
+            cleaned.add(target.parent)
         if not is_fresh(target, row.path):
-            atomic_torch_save(extractor.from_wav(row.path).contiguous(), target)
+            atomic_torch_save(extractor.from_wav(row.path).contiguous(), target, clean=False)
             computed += 1
         paths.append(target)
     return paths, computed
@@ -63,11 +65,7 @@ def write_mel_filelist(rows: Sequence[Utterance], mel_paths: Sequence[Path], dat
         except ValueError:
             shown = path.resolve()
         lines.append(f"{shown.as_posix()}|{row.text}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.replace(tmp, out)
-    return out
+    return atomic_write_text(out, "\n".join(lines) + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import torch
 from torch.utils.data import Dataset
@@ -18,6 +18,9 @@ Criterion = Callable[[Any, Any], torch.Tensor]
 #: ``on_validation(model, inputs, output, epoch, output_dir)``: rank 0 only, once per
 #: validation, with the last validation batch (for example to plot alignments).
 ValidationHook = Callable[[torch.nn.Module, Tuple[Any, ...], Any, int, Optional[str]], None]
+#: ``validation_media(model, inputs, output) -> {tag: metrics.Image or metrics.Audio}``: rank 0 only,
+#: with the last validation batch, when TensorBoard is on (an alignment image, an audio sample).
+MediaHook = Callable[[torch.nn.Module, Tuple[Any, ...], Any], Dict[str, Any]]
 
 
 @dataclass
@@ -33,6 +36,7 @@ class TrainingTask:
         collate_fn: builds a batch from a list of items.
         val_set: optional validation dataset.
         on_validation: optional :data:`ValidationHook`.
+        validation_media: optional :data:`MediaHook`.
         items_name: what ``num_items`` counts, for logs (``mel frames``, ``samples``).
     """
 
@@ -45,3 +49,4 @@ class TrainingTask:
     val_set: Optional[Dataset] = None
     on_validation: Optional[ValidationHook] = None
     items_name: str = "items"
+    validation_media: Optional[MediaHook] = None

@@ -101,7 +101,9 @@ class Trainer:
         loss, _ = self._forward_loss(inputs, targets, self.model)
         self.scaler.scale(loss).backward()
         self.scaler.unscale_(self.optimizer)
-        torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.config.grad_clip_thresh)
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.config.grad_clip_thresh)
+        if self.writer.active:
+            self.writer.scalar("train/grad_norm", grad_norm, self.iteration + 1)
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.iteration += 1
@@ -130,6 +132,8 @@ class Trainer:
                 total += torch.stack([loss.detach().double(), torch.ones((), dtype=torch.float64,
                                                                           device=self.ctx.device)])
                 last = (inputs, output)
+            if last is not None and self.ctx.is_main and self.writer.active and self.task.validation_media:
+                self.writer.media(self.task.validation_media(self.module, last[0], last[1]), self.iteration)
         finally:
             self.module.train(was_training)
         total = sum_over_ranks(total, self.ctx)
@@ -152,8 +156,11 @@ class Trainer:
             losses.append(loss)
             items += n
             self.writer.scalar("train/loss", loss, self.iteration)
+            self.writer.scalar("train/learning_rate", lr, self.iteration)
             if self.config.log_interval and self.iteration % self.config.log_interval == 0 and self.ctx.is_main:
                 logger.info("iteration %d: train loss %.6f", self.iteration, loss)
+            if self.reached_max_iterations:
+                break
         elapsed = time.perf_counter() - start
         mean_loss = sum(losses) / len(losses)
         if self.ctx.is_main:
@@ -167,10 +174,22 @@ class Trainer:
         from tqdm.auto import tqdm
         return tqdm(loader, desc=f"epoch {self.epoch}", leave=False, dynamic_ncols=True)
 
+    @property
+    def reached_max_iterations(self) -> bool:
+        """Whether ``config.max_iterations`` optimizer steps are done."""
+        return self.config.max_iterations is not None and self.iteration >= self.config.max_iterations
+
     def fit(self) -> Dict[str, list]:
-        """Train from ``self.epoch`` up to ``config.epochs``; returns the loss history."""
+        """Train from ``self.epoch`` up to ``config.epochs`` (or ``config.max_iterations``); returns the loss history.
+
+        When ``max_iterations`` ends an epoch early, that epoch is validated,
+        checkpointed and counted as done.
+        """
         try:
-            while self.epoch < self.config.epochs:
+            if self.reached_max_iterations and self.ctx.is_main:
+                logger.info("max_iterations=%d already reached (iteration %d): nothing to train",
+                            self.config.max_iterations, self.iteration)
+            while self.epoch < self.config.epochs and not self.reached_max_iterations:
                 train_loss = self.train_epoch()
                 val_loss = self.validate()
                 self.history["train_loss"].append(train_loss)
@@ -180,9 +199,13 @@ class Trainer:
                     if self.ctx.is_main:
                         logger.info("epoch %d: validation loss %.6f", self.epoch, val_loss)
                 done = self.epoch + 1
-                if done % self.config.epochs_per_checkpoint == 0 or done == self.config.epochs:
+                stop = self.reached_max_iterations
+                if done % self.config.epochs_per_checkpoint == 0 or done == self.config.epochs or stop:
                     self.save_checkpoint()
                 self.epoch = done
+                if stop and self.ctx.is_main:
+                    logger.info("stopped after max_iterations=%d optimizer steps (epoch %d)",
+                                self.config.max_iterations, done - 1)
         finally:
             self.writer.close()
         return self.history

@@ -185,3 +185,68 @@ def test_nan_float_wav_is_rejected(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.wav"):
         load_wav(tmp_path / "missing.wav")
+
+
+def _wav_bytes(channels=1, bits=16, rate=RATE, data=b"\x00\x00" * 10, declared=None, with_data=True, extra=b""):
+    """A hand-made PCM WAV (independent of scipy's writer), with the header fields the test chooses."""
+    import struct
+
+    block = channels * bits // 8
+    fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * block, block, bits)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + extra
+    if with_data:
+        body += b"data" + struct.pack("<I", len(data) if declared is None else declared) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def test_hand_made_header_reads(tmp_path):
+    path = tmp_path / "ok.wav"
+    path.write_bytes(_wav_bytes(data=np.array([0, 16384, -32768], dtype="<i2").tobytes()))
+    assert load_wav(path).tolist() == [0.0, 0.5, -1.0]
+
+
+@pytest.mark.parametrize("name,fields,match", [
+    ("ch0", dict(channels=0), "0 channels"),
+    ("bits0", dict(bits=0), "0 bits per sample"),
+    ("rate0", dict(rate=0), "0 sampling rate"),
+    ("nodata", dict(with_data=False), "no data chunk"),
+    ("nodata_list", dict(with_data=False, extra=b"LIST\x04\x00\x00\x00INFO"), "no data chunk"),
+    ("partial", dict(declared=10 ** 6), "truncated"),  # scipy alone returns the 10 samples present
+])
+def test_corrupt_headers_raise_value_error_only(tmp_path, name, fields, match):
+    path = tmp_path / f"{name}.wav"
+    path.write_bytes(_wav_bytes(**fields))
+    with pytest.raises(ValueError, match=rf"{name}\.wav.*{match}"):
+        load_wav(path, expected_sampling_rate=None)
+
+
+def test_directory_is_a_value_error(tmp_path):
+    folder = tmp_path / "folder.wav"
+    folder.mkdir()
+    with pytest.raises(ValueError, match=r"folder\.wav.*not a regular file"):
+        load_wav(folder)
+
+
+def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, monkeypatch):
+    path = save_wav(tmp_path / "keep.wav", torch.zeros(100))
+    before = path.read_bytes()
+
+    def broken_write(handle, rate, data):
+        handle.write(b"RIFF partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(wavfile, "write", broken_write)  # a full disk in the middle of the write
+    with pytest.raises(OSError, match="No space"):
+        save_wav(path, torch.ones(100) * 0.5)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.wav"]  # no temporary file left
+
+
+def test_save_without_overwrite_refuses_an_existing_file(tmp_path):
+    path = save_wav(tmp_path / "mine.wav", torch.zeros(10))
+    before = path.read_bytes()
+    with pytest.raises(FileExistsError, match="mine.wav"):
+        save_wav(path, torch.ones(10) * 0.5, overwrite=False)
+    assert path.read_bytes() == before
+    save_wav(tmp_path / "new.wav", torch.zeros(10), overwrite=False)
+    assert (tmp_path / "new.wav").exists()

@@ -3,26 +3,44 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import io
+import os
 import socket
 import threading
 from pathlib import Path
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import pytest
+import torch
 
+from checkpoints.__main__ import main
 from checkpoints.download import CACHE_ENV_VAR, DownloadError, cached_path, default_cache_dir, download_file
 from checkpoints.registry import PretrainedFile
 
-PAYLOAD = bytes(range(256)) * 4096  # 1 MiB, several chunks
+
+def _checkpoint_bytes() -> bytes:
+    buffer = io.BytesIO()
+    torch.save({"state_dict": {"w": torch.arange(262144, dtype=torch.float32)}}, buffer)  # 1 MiB of data
+    return buffer.getvalue()
+
+
+PAYLOAD = _checkpoint_bytes()
+HALF = PAYLOAD[: len(PAYLOAD) // 2]
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    """Routes: /ok full file, /short announces more than it sends, /html a web page, else 404."""
+    """Routes: /ok full file, /short announces more than it sends, /html a web page, /no-length half a file
+    without Content-Length then close, /small-length and /bad-length a Content-Length that is too small or
+    unparsable, /junk a complete non-checkpoint, else 404."""
 
-    routes: Dict[str, Tuple[int, bytes, int, str]] = {
-        "/ok": (200, PAYLOAD, len(PAYLOAD), "application/octet-stream"),
-        "/short": (200, PAYLOAD[:1000], len(PAYLOAD), "application/octet-stream"),
-        "/html": (200, b"<html>confirm</html>", 20, "text/html; charset=utf-8"),
+    routes: Dict[str, Tuple[int, bytes, Optional[str], str]] = {
+        "/ok": (200, PAYLOAD, str(len(PAYLOAD)), "application/octet-stream"),
+        "/short": (200, PAYLOAD[:1000], str(len(PAYLOAD)), "application/octet-stream"),
+        "/html": (200, b"<html>confirm</html>", "20", "text/html; charset=utf-8"),
+        "/no-length": (200, HALF, None, "application/octet-stream"),
+        "/small-length": (200, PAYLOAD, str(len(HALF)), "application/octet-stream"),
+        "/bad-length": (200, HALF, "12abc", "application/octet-stream"),
+        "/junk": (200, bytes(range(256)) * 64, str(256 * 64), "application/octet-stream"),
     }
 
     def do_GET(self) -> None:  # noqa: N802 (http.server API)
@@ -32,7 +50,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         status, body, length, ctype = self.routes[self.path]
         self.send_response(status)
         self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(length))
+        if length is not None:
+            self.send_header("Content-Length", length)
         self.end_headers()
         self.wfile.write(body)
         self.wfile.flush()
@@ -70,8 +89,53 @@ def test_success_with_size_and_hash(server, tmp_path):
 
 def test_cached_file_is_reused_without_network(tmp_path):
     entry = _entry("http://127.0.0.1:9/never-contacted")
-    (tmp_path / "test_file.pt").write_bytes(b"already here")
-    assert download_file(entry, tmp_path, progress=False).read_bytes() == b"already here"
+    (tmp_path / "test_file.pt").write_bytes(PAYLOAD)
+    assert download_file(entry, tmp_path, progress=False).read_bytes() == PAYLOAD
+
+
+@pytest.mark.parametrize("route", ["/no-length", "/small-length", "/bad-length", "/junk"])
+def test_incomplete_or_mislabelled_download_is_never_cached(server, tmp_path, route):
+    """Half a file with no Content-Length, a too-small or unparsable Content-Length, a non-checkpoint."""
+    with pytest.raises(DownloadError) as info:
+        download_file(_entry(server + route), tmp_path, progress=False)
+    message = str(info.value)
+    assert "\n" not in message and ("not a complete checkpoint" in message or "Content-Length" in message)
+    assert not (tmp_path / "test_file.pt").exists()
+    assert _no_partials(tmp_path)
+
+
+def test_damaged_cached_file_names_the_fixing_command(server, tmp_path, capsys):
+    (tmp_path / "test_file.pt").write_bytes(HALF)  # what an earlier, unverified download could leave
+    entry = _entry(server + "/ok")
+    with pytest.raises(DownloadError) as info:
+        download_file(entry, tmp_path, progress=False)
+    assert f"python -m checkpoints download test-file --force --cache-dir {tmp_path}" in str(info.value)
+    assert download_file(entry, tmp_path, force=True, progress=False).read_bytes() == PAYLOAD
+
+
+def test_cli_download_force_refetches(server, tmp_path, monkeypatch, capsys):
+    from checkpoints import registry
+    from checkpoints.download import MIRROR_ENV_VAR
+
+    name = "waveglow-dle-fp32"
+    filename = registry.PRETRAINED_FILES[name].filename
+    monkeypatch.setenv(MIRROR_ENV_VAR, server)
+    monkeypatch.setitem(_Handler.routes, f"/{filename}", _Handler.routes["/ok"])
+    (tmp_path / filename).write_bytes(HALF)
+    assert main(["download", name, "--cache-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"download {name} --force" in err
+    assert main(["download", name, "--cache-dir", str(tmp_path), "--force"]) == 0
+    assert (tmp_path / filename).read_bytes() == PAYLOAD
+
+
+def test_cached_file_gets_the_umask_permissions(server, tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = download_file(_entry(server + "/ok"), tmp_path, progress=False)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644  # readable by other users of a shared cache, as open() makes it
 
 
 def test_interrupted_transfer_leaves_no_file(server, tmp_path):
@@ -130,14 +194,14 @@ def test_offline_message_names_url_cache_path_and_alternative(tmp_path):
 
 
 def test_file_url(tmp_path):
-    source = tmp_path / "source.bin"
+    source = tmp_path / "source.pt"
     source.write_bytes(PAYLOAD)
     path = download_file(_entry(source.as_uri()), tmp_path / "cache", progress=False)
     assert path.read_bytes() == PAYLOAD
 
 
 def test_force_downloads_again(server, tmp_path):
-    (tmp_path / "test_file.pt").write_bytes(b"stale")
+    (tmp_path / "test_file.pt").write_bytes(HALF)
     assert download_file(_entry(server + "/ok"), tmp_path, force=True, progress=False).read_bytes() == PAYLOAD
 
 

@@ -1,4 +1,4 @@
-"""Corpus builder: settings, split, filelists, and (with espeak-ng) an end-to-end build."""
+"""Corpus builder: settings, split, filelists, teachers, and (with flite / espeak-ng) end-to-end builds."""
 import json
 import os
 import shutil
@@ -10,11 +10,14 @@ import soundfile
 
 from text import text_to_sequence
 from recipes.builtin_voice.corpus import (CorpusSettings, build_corpus, main, split_indices, wav_name)
-from recipes.builtin_voice.espeak import EspeakNotFoundError, find_espeak, is_complete_wav, synthesize
 from recipes.builtin_voice.files import write_filelist
+from recipes.builtin_voice.sentences import SHORT_PHRASES
+from recipes.builtin_voice.teacher import TeacherNotFoundError, get_teacher, is_complete_wav
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
                                   reason="espeak-ng not installed (apt-get install -y espeak-ng)")
+needs_flite = pytest.mark.skipif(shutil.which("flite") is None, reason="flite not installed (apt-get install -y flite)")
+ESPEAK = "espeak-ng:en-us"
 
 
 @pytest.mark.parametrize("n,fraction", [(2, 0.05), (10, 0.5), (100, 0.05), (3000, 0.05), (7, 0.9)])
@@ -34,7 +37,9 @@ def test_split_depends_on_seed():
     ({"n_sentences": 1}, "n_sentences"),
     ({"val_fraction": 0.0}, "val_fraction"),
     ({"val_fraction": 1.0}, "val_fraction"),
-    ({"voice": "en us"}, "voice"),
+    ({"teacher": "espeak-ng:en us"}, "voice"),
+    ({"teacher": "festival:slt"}, "PROGRAM:VOICE"),
+    ({"teacher": "flite"}, "PROGRAM:VOICE"),
 ])
 def test_settings_reject_bad_values(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -49,12 +54,23 @@ def test_filelist_format_and_refusal(tmp_path):
     assert not (tmp_path / "bad.txt").exists()
 
 
-def test_missing_espeak_is_a_clear_error(tmp_path):
-    with pytest.raises(EspeakNotFoundError, match="apt-get install -y espeak-ng"):
-        find_espeak(tmp_path / "no-such-espeak")
-    with pytest.raises(EspeakNotFoundError):
-        build_corpus(tmp_path / "c", CorpusSettings(n_sentences=2), executable=tmp_path / "no-such-espeak")
-    assert main(["--out", str(tmp_path / "c"), "--espeak", str(tmp_path / "nope")]) == 2
+@pytest.mark.parametrize("spec,install", [("espeak-ng:en-us", "apt-get install -y espeak-ng"),
+                                          ("flite:rms", "apt-get install -y flite")])
+def test_missing_teacher_is_a_clear_error(tmp_path, spec, install):
+    with pytest.raises(TeacherNotFoundError, match=install):
+        get_teacher(spec, tmp_path / "no-such-program").find()
+    with pytest.raises(TeacherNotFoundError, match=install):
+        build_corpus(tmp_path / "c", CorpusSettings(n_sentences=2, teacher=spec), executable=tmp_path / "nope")
+    assert not (tmp_path / "c").exists()  # nothing is written before the teacher is found
+    assert main(["--out", str(tmp_path / "c"), "--teacher", spec, "--executable", str(tmp_path / "nope")]) == 2
+
+
+def test_default_settings_add_the_short_phrases_after_the_sentences():
+    settings = CorpusSettings(n_sentences=3, seed=1)
+    texts = settings.sentences()
+    assert texts[3:] == list(SHORT_PHRASES) and {"Yes.", "Thank you.", "OK."} <= set(SHORT_PHRASES)
+    assert CorpusSettings(n_sentences=3, seed=1, short_phrases=False).sentences() == texts[:3]
+    assert settings.teacher == "flite:rms"
 
 
 def test_is_complete_wav(tmp_path):
@@ -70,8 +86,8 @@ def test_is_complete_wav(tmp_path):
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("corpus")
-    manifest = build_corpus(root, CorpusSettings(n_sentences=6, seed=5, val_fraction=0.2), workers=2,
-                            progress=False)
+    manifest = build_corpus(root, CorpusSettings(n_sentences=6, seed=5, val_fraction=0.2, teacher=ESPEAK,
+                                                 short_phrases=False), workers=2, progress=False)
     return root, manifest
 
 
@@ -96,8 +112,8 @@ def test_corpus_files_and_manifest(corpus):
             text_to_sequence(text, ["english_cleaners"])
     on_disk = json.loads((root / "corpus.json").read_text())
     assert on_disk == manifest
-    assert on_disk["espeak"]["version"].startswith("eSpeak NG")
-    assert on_disk["espeak"]["command"][1:3] == ["-v", "en-us"]
+    assert on_disk["teacher"]["version"].startswith("eSpeak NG")
+    assert on_disk["teacher"]["command"][1:3] == ["-v", "en-us"]
     assert on_disk["settings"]["seed"] == 5
     assert on_disk["total_seconds"] == pytest.approx(total / 22050, abs=1e-3)
 
@@ -110,21 +126,37 @@ def test_corpus_resumes_and_refuses_other_settings(corpus, tmp_path):
     removed = root / wav_name(2)
     removed.unlink()
     (root / "wavs" / "00004.partial.wav").write_bytes(b"half a file")
-    settings = CorpusSettings(n_sentences=6, seed=5, val_fraction=0.2)
+    settings = CorpusSettings(n_sentences=6, seed=5, val_fraction=0.2, teacher=ESPEAK, short_phrases=False)
     assert build_corpus(root, settings, workers=1, progress=False) == corpus[1]
     after = {p.name: p.stat().st_mtime_ns for p in (root / "wavs").iterdir()}
     assert sorted(after) == sorted(stamps)
     assert all(after[name] == stamps[name] for name in stamps if name != removed.name)
     assert is_complete_wav(removed)
     with pytest.raises(ValueError, match="seed: 5 there, 6 now"):
-        build_corpus(root, CorpusSettings(n_sentences=6, seed=6), progress=False)
+        build_corpus(root, CorpusSettings(n_sentences=6, seed=6, teacher=ESPEAK, short_phrases=False), progress=False)
+    if shutil.which("flite") is not None:
+        with pytest.raises(ValueError, match="teacher: 'espeak-ng:en-us' there, 'flite:rms' now"):
+            build_corpus(root, CorpusSettings(n_sentences=6, seed=5, short_phrases=False), progress=False)
 
 
 @needs_espeak
 def test_synthesize_resamples_to_the_requested_rate(tmp_path):
-    native = synthesize("a short test sentence.", tmp_path / "a.wav", executable=find_espeak())
-    resampled = synthesize("a short test sentence.", tmp_path / "b.wav", executable=find_espeak(),
-                           sampling_rate=16000)
+    teacher = get_teacher(ESPEAK)
+    native = teacher.synthesize("a short test sentence.", tmp_path / "a.wav")
+    resampled = teacher.synthesize("a short test sentence.", tmp_path / "b.wav", sampling_rate=16000)
     assert soundfile.info(tmp_path / "b.wav").samplerate == 16000
     assert resampled == pytest.approx(native * 16000 / 22050, abs=2)
     assert sorted(os.listdir(tmp_path)) == ["a.wav", "b.wav"]  # no temporary files left
+
+
+@needs_flite
+def test_flite_speaks_16_khz_resampled_to_22050(tmp_path):
+    teacher = get_teacher("flite:rms")
+    n_22k = teacher.synthesize("thank you.", tmp_path / "a.wav")
+    n_16k = teacher.synthesize("thank you.", tmp_path / "b.wav", sampling_rate=16000)  # flite's own rate
+    assert is_complete_wav(tmp_path / "a.wav") and is_complete_wav(tmp_path / "b.wav", 16000)
+    assert n_22k == pytest.approx(n_16k * 22050 / 16000, abs=2)
+    assert 0.3 < n_16k / 16000 < 3.0
+    assert teacher.version().startswith("flite-")
+    assert teacher.describe()["command"][1:3] == ["-voice", "rms"]
+    assert sorted(os.listdir(tmp_path)) == ["a.wav", "b.wav"]

@@ -131,3 +131,18 @@ def test_mel_cepstra_shape_and_errors():
         mel_cepstra(random_mel(n_mels=8), n_mfcc=13)
     with pytest.raises(ValueError, match="same n_mels"):
         mel_cepstral_distortion(random_mel(n_mels=20), random_mel(n_mels=16))
+
+
+def test_spectral_convergence_closed_forms():
+    from recipes.builtin_voice.metrics import spectral_convergence
+    target = np.array([[3.0, 0.0], [0.0, 4.0]])
+    assert spectral_convergence(target, target) == 0.0
+    assert spectral_convergence(target, np.zeros((2, 2))) == pytest.approx(1.0)
+    assert spectral_convergence(target, 0.5 * target) == pytest.approx(0.5)
+    # only the shared frames count: the extra frame of the estimate is ignored
+    assert spectral_convergence(target, np.hstack([target + [[0.0, 0.0], [0.0, 5.0]], [[9.0], [9.0]]])) \
+        == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="same bins"):
+        spectral_convergence(target, np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="silent"):
+        spectral_convergence(np.zeros((2, 2)), target)

@@ -123,3 +123,25 @@ def test_loss_log_parsing_places_validation_at_the_last_iteration(tmp_path):
     assert save_loss_curve_png(history, tmp_path / "loss.png", markers=[(20, "phase 2")]).stat().st_size > 0
     with pytest.raises(ValueError, match="log-interval"):
         save_loss_curve_png(read_training_log([]), tmp_path / "none.png")
+
+
+def test_warm_start_recipe_is_one_resumable_phase(tmp_path):
+    recipe = VoiceRecipe.warm_started(str(tmp_path / "voice.pt"), epochs=12)
+    args = build_parser().parse_args(training_arguments(tmp_path / "data", tmp_path / "run", recipe, 0))
+    assert args.warm_start == str(tmp_path / "voice.pt") and args.resume == "auto"
+    assert args.epochs == 12
+    last = VoiceRecipe().phases[-1]
+    assert (args.guided_attention_weight, args.guided_attention_sigma, args.gate_positive_weight,
+            args.length_buckets) == (last.guided_attention_weight, last.guided_attention_sigma,
+                                     last.gate_positive_weight, last.length_buckets)
+    assert args.output == str(tmp_path / "run" / last.name)
+
+
+def test_recipe_dry_run_with_warm_start_and_threads(tmp_path, capsys):
+    assert recipe_main(["--corpus", str(tmp_path), "--out", str(tmp_path / "run"), "--epochs", "3",
+                        "--warm-start", str(tmp_path / "v.pt"), "--dry-run"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and "--warm-start" in lines[1] and "--resume auto" in lines[1]
+    with pytest.raises(SystemExit):
+        recipe_main(["--corpus", str(tmp_path), "--out", str(tmp_path / "run"), "--threads", "0", "--dry-run"])
+    assert "--threads must be >= 1" in capsys.readouterr().err

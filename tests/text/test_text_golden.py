@@ -48,9 +48,11 @@ def test_reference_ids_decode_to_reference_text(golden_dir):
 
 
 @pytest.mark.parametrize("cleaner", CLEANERS)
-def test_non_strict_cases_give_valid_ids(golden_dir, cleaner):
+def test_non_strict_cases_give_reference_ids(golden_dir, cleaner):
+    # "Non-strict" cases are those where NVIDIA's transliteration tables differ
+    # from the unidecode package; our default front end uses NVIDIA's tables,
+    # so it must give the reference ids here too.
     cases = _cases(golden_dir, strict=False)
     assert cases
     for case in cases:
-        ids = _quiet_ids(case["text"], cleaner)
-        assert ids and all(0 < i < len(symbols) for i in ids), case["text"]
+        assert _quiet_ids(case["text"], cleaner) == case[cleaner], case["text"]

@@ -50,6 +50,22 @@ def plot_alignment(model: torch.nn.Module, inputs, output, epoch: int, output_di
                            title=f"epoch {epoch}")
 
 
+def validation_media(data: DataSpec):
+    """The first validation item's alignment (encoder over decoder steps) and its predicted mel as
+    Griffin-Lim audio (30 iterations; no vocoder weights needed)."""
+    def media(model: torch.nn.Module, inputs, output):
+        from tacotron2_waveglow.synthesis.vocoders import GriffinLimVocoder
+
+        from ..metrics import Audio, Image
+
+        text_length, frames = int(inputs[1][0]), int(inputs[3][0])
+        mel = output.mel_postnet[:1, :, :frames].detach().float().cpu()
+        audio = GriffinLimVocoder(data.mels.stft, n_iters=30).waveform(mel)[0]
+        return {"val/alignment": Image(output.alignments[0, :frames, :text_length].T),
+                "val/audio_griffin_lim": Audio(audio, data.mels.settings.sampling_rate)}
+    return media
+
+
 def make_task(model: torch.nn.Module, data: DataSpec) -> TrainingTask:
     """Tacotron 2 task over ``data``'s rows; mels have ``model.config.n_mel_channels`` channels.
 
@@ -69,7 +85,8 @@ def make_task(model: torch.nn.Module, data: DataSpec) -> TrainingTask:
                         batch_to_device=batch_to_device_with_lengths if guided else batch_to_device,
                         train_set=dataset(data.train_rows),
                         collate_fn=TextMelCollate(model.config.n_frames_per_step), val_set=dataset(data.val_rows),
-                        on_validation=plot_alignment, items_name="mel frames")
+                        on_validation=plot_alignment, items_name="mel frames",
+                        validation_media=validation_media(data))
 
 
 RECIPE = ModelRecipe(name="Tacotron2", defaults=DEFAULTS, make_config=make_config, make_model=Tacotron2,

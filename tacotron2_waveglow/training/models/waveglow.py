@@ -32,6 +32,16 @@ def batch_to_device(batch: Tuple[torch.Tensor, ...], device: torch.device):
     return (mel, audio), None, torch.tensor(audio.numel())
 
 
+def validation_media(data: DataSpec):
+    """WaveGlow's audio (sigma 0.6) for the first validation item's mel segment."""
+    def media(model: torch.nn.Module, inputs, output):
+        from ..metrics import Audio
+
+        audio = model.infer(inputs[0][:1].float(), sigma=0.6)[0]
+        return {"val/audio": Audio(audio, data.mels.settings.sampling_rate)}
+    return media
+
+
 def make_task(model: torch.nn.Module, data: DataSpec) -> TrainingTask:
     """WaveGlow task: ``data.segment_length``-sample segments, loss with ``data.sigma``."""
     loss = WaveGlowLoss(sigma=data.sigma)
@@ -41,7 +51,8 @@ def make_task(model: torch.nn.Module, data: DataSpec) -> TrainingTask:
 
     return TrainingTask(name="WaveGlow", model=model, criterion=lambda out, _: loss(out),
                         batch_to_device=batch_to_device, train_set=dataset(data.train_rows),
-                        collate_fn=collate_mel_audio, val_set=dataset(data.val_rows), items_name="samples")
+                        collate_fn=collate_mel_audio, val_set=dataset(data.val_rows), items_name="samples",
+                        validation_media=validation_media(data))
 
 
 RECIPE = ModelRecipe(name="WaveGlow", defaults=DEFAULTS, make_config=make_config, make_model=WaveGlow,

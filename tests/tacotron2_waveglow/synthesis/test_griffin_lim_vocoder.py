@@ -14,11 +14,20 @@ def test_output_length_is_hop_times_frames_minus_one(frames):
     assert out.shape == (2, 256 * (frames - 1))
 
 
-def test_long_mels_are_plain_griffin_lim():
+@pytest.mark.parametrize("momentum", [0.0, 0.99])
+def test_long_mels_are_plain_griffin_lim(momentum):
     stft = audio.TacotronSTFT(n_mel_channels=8)
     mel = torch.randn(1, 8, 12) - 4.0
-    expected = audio.mel_to_audio_griffin_lim(mel, stft, 2, generator=torch.Generator().manual_seed(5))
-    assert torch.equal(GriffinLimVocoder(stft, n_iters=2, seed=5).waveform(mel), expected)
+    expected = audio.mel_to_audio_griffin_lim(mel, stft, 3, generator=torch.Generator().manual_seed(5),
+                                              momentum=momentum)
+    assert torch.equal(GriffinLimVocoder(stft, n_iters=3, seed=5, momentum=momentum).waveform(mel), expected)
+
+
+def test_default_is_fast_griffin_lim():
+    stft = audio.TacotronSTFT(n_mel_channels=8)
+    mel = torch.randn(1, 8, 12) - 4.0
+    fast = audio.mel_to_audio_griffin_lim(mel, stft, 3, generator=torch.Generator().manual_seed(5), momentum=0.99)
+    assert torch.equal(GriffinLimVocoder(stft, n_iters=3, seed=5).waveform(mel), fast)
 
 
 def test_rejects_bad_shapes():

@@ -1,0 +1,101 @@
+"""The report's WER row, on the teacher's audio of one held-out sentence (needs flite and pocketsphinx)."""
+import importlib.util
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from recipes.builtin_voice.heldout import HELDOUT_NAME, HELDOUT_SENTENCES
+
+needs_tools = pytest.mark.skipif(
+    shutil.which("flite") is None or importlib.util.find_spec("pocketsphinx") is None,
+    reason="needs flite (apt-get install -y flite) and pocketsphinx (pip install pocketsphinx)")
+SENTENCE = "The boy was there when the sun rose."  # Harvard list 2, no. 1: flite rms is recognised word for word
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    from recipes.builtin_voice.recognizer import PocketSphinxRecognizer
+    return PocketSphinxRecognizer()
+
+
+@pytest.fixture(scope="module")
+def teacher_clip(tmp_path_factory, recognizer):
+    from recipes.builtin_voice.report import teacher_references
+    from recipes.builtin_voice.teacher import get_teacher
+    [(text, wav)] = teacher_references(get_teacher("flite:rms"), [SENTENCE], tmp_path_factory.mktemp("teacher"))
+    return text, wav
+
+
+def test_held_out_sentences_are_not_in_the_corpus():
+    from recipes.builtin_voice.corpus import CorpusSettings
+    from recipes.builtin_voice.wer import normalize_words
+    corpus = {tuple(normalize_words(t)) for t in CorpusSettings(n_sentences=300, seed=0).sentences()}
+    assert len(HELDOUT_SENTENCES) == 20 and SENTENCE in HELDOUT_SENTENCES
+    assert not corpus & {tuple(normalize_words(t)) for t in HELDOUT_SENTENCES}
+
+
+@needs_tools
+def test_wer_row_on_a_clip_with_a_known_transcript(recognizer, teacher_clip):
+    from importlib.metadata import version
+    from recipes.builtin_voice.report import wer_row
+    text, wav = teacher_clip
+    row = wer_row(recognizer, [text], [wav], [wav])
+    assert row["transcripts"][0]["teacher"] == "the boy was there when the sun rose"
+    assert (row["voice"], row["teacher"], row["gap"]) == (0.0, 0.0, 0.0)
+    assert row["recognizer"]["version"] == version("pocketsphinx") and row["recognizer"]["sample_rate"] == 16000
+    assert row["sentence_set"] == HELDOUT_NAME and row["n_sentences"] == 1
+    # one word more in the reference than was spoken: 1 deletion in 9 words
+    longer = wer_row(recognizer, [text.replace("rose.", "rose early.")], [wav], [wav])
+    assert longer["teacher"] == pytest.approx(100 / 9, abs=0.01)
+
+
+@needs_tools
+def test_silence_is_one_hundred_percent_wrong(recognizer, teacher_clip, tmp_path):
+    from audio import save_wav
+    from recipes.builtin_voice.report import wer_row
+    text, wav = teacher_clip
+    silent = save_wav(tmp_path / "silence.wav", np.zeros(22050, np.float32))
+    row = wer_row(recognizer, [text], [silent], [wav])
+    assert (row["voice"], row["teacher"], row["gap"]) == (100.0, 0.0, 100.0)
+
+
+def test_recogniser_input_is_resampled_to_16_khz():
+    from recipes.builtin_voice.recognizer import to_recognizer_rate
+    tone = np.sin(2 * np.pi * 440 * np.arange(22050) / 22050) * 0.5
+    pcm = to_recognizer_rate(tone, 22050)
+    assert pcm.dtype == np.int16 and pcm.shape == (16000,)
+    spectrum = np.abs(np.fft.rfft(pcm.astype(np.float64)))
+    assert np.argmax(spectrum) == 440  # 1 Hz bins over one second at 16 kHz
+    assert to_recognizer_rate(torch.zeros(16000), 16000).shape == (16000,)
+
+
+@needs_tools
+@pytest.mark.slow
+def test_report_writes_the_wer_row_for_a_voice_and_its_teacher(tmp_path, teacher_clip):
+    from checkpoints import save_checkpoint
+    from recipes.builtin_voice.report import build_report
+    from tacotron2 import Tacotron2, Tacotron2Config
+    torch.manual_seed(0)
+    tiny = Tacotron2(Tacotron2Config(symbols_embedding_dim=32, encoder_embedding_dim=32, attention_rnn_dim=48,
+                                     attention_dim=16, attention_location_n_filters=4, decoder_rnn_dim=40,
+                                     prenet_dim=24, postnet_embedding_dim=24, max_decoder_steps=30))
+    checkpoint = save_checkpoint(tiny, tmp_path / "tiny.pt")
+    summary = build_report(checkpoint, tmp_path / "report", teacher="flite:rms", sentences=[SENTENCE],
+                           sentence_set="one sentence")
+    on_disk = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert on_disk == summary
+    assert summary["wer"]["teacher"] == 0.0 and summary["wer"]["voice"] >= 50.0  # an untrained model says nothing
+    assert summary["wer"]["sentence_set"] == "one sentence"
+    assert summary["ship"] is False
+    assert (tmp_path / "report" / "voice" / "01.wav").is_file() and (tmp_path / "report" / "teacher" / "01.wav").is_file()
+
+
+@pytest.mark.parametrize("passed,gap,ship", [(1.0, 10.0, True), (1.0, -3.0, True), (1.0, 10.01, False),
+                                             (0.95, 0.0, False)])
+def test_ship_bar_is_every_check_and_at_most_ten_points_behind_the_teacher(passed, gap, ship):
+    from recipes.builtin_voice.report import MAX_WER_GAP, is_shippable
+    assert MAX_WER_GAP == 10.0
+    assert is_shippable({"passed": passed}, {"gap": gap}) is ship
