@@ -107,9 +107,12 @@ def _check_options(args: argparse.Namespace) -> None:
                             ("--pretrained", args.pretrained)):
             if value is not None:
                 raise UsageError(f"{flag} does not apply to --backend onnxruntime: the models come from --onnx-dir")
-        if args.precision != "fp32" or args.device == "cuda" or args.fold_upsampler or args.chunk_frames:
-            raise UsageError("--precision, --fold-upsampler, --chunk-frames and --device cuda do not apply to "
-                             "--backend onnxruntime (its graphs run on the CPU as they were exported)")
+        if args.precision != "fp32" or args.device == "cuda":
+            raise UsageError("--precision and --device cuda do not apply to --backend onnxruntime "
+                             "(its graphs run on the CPU in the precision they were exported in)")
+        if args.fold_upsampler or args.chunk_frames is not None:
+            raise UsageError("--fold-upsampler and --chunk-frames do not apply to --backend onnxruntime "
+                             "(its graphs run as they were exported)")
         if not Path(args.onnx_dir).is_dir():
             raise UsageError(f"--onnx-dir: folder not found: {args.onnx_dir}")
     if args.pretrained is not None and args.tacotron2 is not None and \
