@@ -284,3 +284,23 @@ def test_one_vocabulary_for_both_models_and_the_pipeline():
         InferenceConfig(precision="float16")
     with pytest.raises(ValueError, match="backend must be one of"):
         InferenceConfig(backend="faithful")
+
+
+def test_cli_runs_the_backend_and_chunking_it_was_asked_for(cli, tmp_path, tiny_tacotron2_path, tiny_waveglow_path,
+                                                            tiny_models):
+    out = tmp_path / "a.wav"
+    status, _, stderr = cli(["Hello world.", "-o", str(out), "--seed", "2", "--backend", "reference",
+                             "--chunk-frames", "3", "--denoise", "0", "--tacotron2", str(tiny_tacotron2_path),
+                             "--waveglow", str(tiny_waveglow_path)])
+    assert status == 0, stderr
+    assert "inference: Tacotron 2 reference/fp32, vocoder reference/fp32 chunks of 3" in stderr
+    from audio import load_wav
+
+    taco, glow = tiny_models
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, audio = _manual(taco, glow, "Hello world.", 2, tacotron2=dict(backend="reference"),
+                           waveglow=dict(backend="reference", chunk_frames=3))
+    written = load_wav(out).numpy()
+    assert len(written) == len(audio)
+    np.testing.assert_allclose(written, np.clip(audio, -1, 32767 / 32768), atol=2 / 32768)
