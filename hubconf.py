@@ -76,7 +76,9 @@ def nvidia_tacotron2(pretrained: bool = True, **kwargs: Any) -> torch.nn.Module:
     Args:
         pretrained: load NVIDIA's LJ Speech weights (NGC ``nvidia_tacotron2pyt_*_20190427``).
         model_math: ``'fp32'`` or ``'fp16'``: which NGC file to load (the model computes in fp32;
-            use autocast for mixed precision).
+            for reduced precision pass the inference vocabulary to ``infer``, e.g.
+            ``infer(sequences, lengths, precision="bf16")``, or hold ``prepare_inference(...)``;
+            see docs/performance.md).
         force_reload: download the file again.
         **kwargs: ``Tacotron2Config`` fields, e.g. ``n_symbols``, ``max_decoder_steps``,
             ``p_attention_dropout``, ``n_mel_channels`` (with ``pretrained=False``).
@@ -126,7 +128,8 @@ def nvidia_waveglow(pretrained: bool = True, **kwargs: Any) -> torch.nn.Module:
             ``n_channels``, ``kernel_size``), as NVIDIA's entry point accepts them.
 
     Returns:
-        ``WaveGlow`` with ``infer(mel, sigma=1.0)``; ``waveglow.remove_weightnorm(waveglow)``
+        ``WaveGlow`` with ``infer(mel, sigma=1.0)`` (plus the inference vocabulary: ``backend``,
+        ``precision``, ``fold_upsampler``, ``chunk_frames``); ``waveglow.remove_weightnorm(waveglow)``
         works as in NVIDIA's example.
     """
     from waveglow import WaveGlow, WaveGlowConfig

@@ -10,7 +10,7 @@ Random weights at hub sizes, fixed seeds, one warm-up run then the median of
   fixed ``--decoder-steps`` so every path does the same work
   (``benchmarks/tacotron2_bench.py`` when present, else ``Tacotron2.infer``).
 * WaveGlow (``benchmarks/waveglow_bench.py``): samples/s per path and WN width
-  on a mel of ``--decoder-steps`` frames, with its error against the faithful
+  on a mel of ``--decoder-steps`` frames, with its error against the reference
   fp32 path (max, mean, SNR dB).
 * End to end: compute seconds per second of audio of each Tacotron 2 path
   plus each WaveGlow path of the same name (and of the fastest pair), the sum
@@ -62,7 +62,7 @@ def _plain_tacotron2_bench(batch_sizes: Sequence[int], n_steps: int, repeats: in
                 return model.infer(text, lengths, early_stopping=False, max_decoder_steps=n_steps)[0]
 
         seconds = statistics.median(median_seconds(run, repeats, "cpu"))
-        rows.append({"model": "tacotron2", "path": "faithful", "device": "cpu", "batch_size": batch,
+        rows.append({"model": "tacotron2", "path": "reference", "device": "cpu", "batch_size": batch,
                      "threads": threads, "n_steps": n_steps, "ms_per_step": 1000 * seconds / n_steps,
                      "frames_per_s": batch * n_steps / seconds, "peak_mem_mb": peak_memory_mb("cpu"),
                      "note": "whole Tacotron2.infer (encoder + decoder + postnet)"})
@@ -70,7 +70,7 @@ def _plain_tacotron2_bench(batch_sizes: Sequence[int], n_steps: int, repeats: in
 
 
 def bench_tacotron2_rows(paths: Optional[Sequence[str]], batch_sizes: Sequence[int], n_steps: int, repeats: int,
-                         threads: int) -> List[dict]:
+                         threads: int, nvidia_dle: Optional[str] = None) -> List[dict]:
     """Rows of ``benchmarks.tacotron2_bench.bench_tacotron2``, or of the plain fallback."""
     try:
         from benchmarks.tacotron2_bench import bench_tacotron2
@@ -79,7 +79,8 @@ def bench_tacotron2_rows(paths: Optional[Sequence[str]], batch_sizes: Sequence[i
             warnings.warn(f"benchmarks/tacotron2_bench.py is not available: ignoring --tacotron-paths {list(paths)} "
                           "and timing Tacotron2.infer only", UserWarning)
         return _plain_tacotron2_bench(batch_sizes, n_steps, repeats, threads)
-    rows = bench_tacotron2(None, paths, batch_sizes, n_steps, repeats, threads)
+    rows = bench_tacotron2(None, paths, batch_sizes, n_steps, repeats, threads, nvidia_dle=nvidia_dle,
+                           profile_steps=20, show_progress=True)
     for row in rows:
         row.setdefault("model", "tacotron2")
     return rows
@@ -88,7 +89,7 @@ def bench_tacotron2_rows(paths: Optional[Sequence[str]], batch_sizes: Sequence[i
 def end_to_end_rows(taco_rows: Sequence[dict], glow_rows: Sequence[dict], n_steps: int) -> List[dict]:
     """Compute seconds per second of audio for Tacotron 2 + WaveGlow path pairs (sum of medians).
 
-    Pairs: paths of the same name (``fast`` + ``fast`` ...), the faithful
+    Pairs: paths of the same name (``fast`` + ``fast`` ...), the reference
     WaveGlow behind each Tacotron 2 path, and the fastest pair per device.
     """
     rows = []
@@ -98,7 +99,7 @@ def end_to_end_rows(taco_rows: Sequence[dict], glow_rows: Sequence[dict], n_step
             taco = {r["path"]: r for r in taco_rows if r["batch_size"] == batch}
             wave = {r["path"]: r for r in glow_rows if r["model"] == glow and r["batch_size"] == batch}
             pairs = {(t, w) for t in taco for w in wave
-                     if taco[t]["device"] == wave[w]["device"] and (t == w or w.endswith("faithful"))}
+                     if taco[t]["device"] == wave[w]["device"] and (t == w or w.endswith("reference"))}
             for device in sorted({r["device"] for r in wave.values()}):
                 t_best = min((t for t in taco if taco[t]["device"] == device),
                              key=lambda t: taco[t]["ms_per_step"], default=None)
@@ -141,7 +142,14 @@ def streaming_row(channels: int, n_steps: int, threads: int) -> Optional[dict]:
             "max_decoder_steps": n_steps, "peak_mem_mb": peak_memory_mb("cpu")}
 
 
-def _taco_table(rows: Sequence[dict]) -> str:
+def tacotron2_table(rows: Sequence[dict]) -> str:
+    """The Tacotron 2 table with its per-step breakdown (``tacotron2_bench.format_table``), or a plain one."""
+    try:
+        from benchmarks.tacotron2_bench import format_table as tacotron2_format
+    except ImportError:
+        tacotron2_format = None
+    if tacotron2_format is not None and all("speedup_vs_reference" in r for r in rows):
+        return tacotron2_format(rows)
     lines = [f"{'tacotron2 path':18} {'device':6} {'B':>2} {'ms/step':>9} {'frames/s':>10}"]
     lines += [f"{r['path']:18} {r['device']:6} {r['batch_size']:>2} {r['ms_per_step']:>9.2f} "
               f"{r['frames_per_s']:>10.1f}" for r in rows]
@@ -168,13 +176,16 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, List[dict]]:
                         help="Tacotron 2 paths of benchmarks/tacotron2_bench.py (default: all it offers)")
     parser.add_argument("--chunk-frames", type=int, default=None)
     parser.add_argument("--overlap-frames", type=int, default=None)
+    parser.add_argument("--nvidia-dle", default=None, metavar="PATH",
+                        help="DeepLearningExamples/PyTorch/SpeechSynthesis/Tacotron2 checkout: NVIDIA's code as baseline rows")
     parser.add_argument("--no-streaming", action="store_true", help="skip the time-to-first-audio measurement")
     parser.add_argument("--json", default=None, help="write every row to this JSON file")
     args = parser.parse_args(argv)
-    taco = bench_tacotron2_rows(args.tacotron_paths, args.batch, args.decoder_steps, args.repeats, args.threads)
-    print(_taco_table(taco), end="\n\n")
+    taco = bench_tacotron2_rows(args.tacotron_paths, args.batch, args.decoder_steps, args.repeats, args.threads,
+                                args.nvidia_dle)
+    print(tacotron2_table(taco), end="\n\n")
     glow = bench_waveglow(args.channels, args.paths, args.batch, args.decoder_steps, args.repeats, args.threads,
-                          args.chunk_frames, args.overlap_frames)
+                          args.chunk_frames, args.overlap_frames, nvidia_dle=args.nvidia_dle, show_progress=True)
     print(format_table(glow), end="\n\n")
     e2e = end_to_end_rows(taco, glow, args.decoder_steps)
     print(_e2e_table(e2e), end="\n\n")

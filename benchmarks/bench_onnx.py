@@ -110,14 +110,14 @@ def _bench(args, taco, glow, onnx_taco, onnx_glow) -> List[dict]:
 
     plans = {
         ("decoder", "ms/step", 1e3 / steps): {
-            "pytorch fast": decode(taco), "pytorch faithful": decode(taco, method="faithful"),
+            "pytorch fast": decode(taco), "pytorch faithful": decode(taco, backend="reference"),
             "onnxruntime": decode(onnx_taco)},
         ("waveglow", "s per s of audio", 1 / audio_seconds): {
-            "pytorch fast": lambda: glow.infer(mel, 0.6), "pytorch faithful": lambda: glow.infer(mel, 0.6, method="faithful"),
+            "pytorch fast": lambda: glow.infer(mel, 0.6), "pytorch faithful": lambda: glow.infer(mel, 0.6, backend="reference"),
             "onnxruntime": lambda: onnx_glow.infer(mel, 0.6)},
         ("end to end", "s per s of audio", 1 / (steps * HOP_LENGTH / SAMPLE_RATE)): {
             "pytorch fast": both(taco, glow, {}, {}),
-            "pytorch faithful": both(taco, glow, {"method": "faithful"}, {"method": "faithful"}),
+            "pytorch faithful": both(taco, glow, {"backend": "reference"}, {"backend": "reference"}),
             "onnxruntime": both(onnx_taco, onnx_glow, {}, {})},
     }
     rows = []

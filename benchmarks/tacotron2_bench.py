@@ -1,26 +1,38 @@
-"""Tacotron 2 decoder speed and accuracy of each inference path.
+"""Tacotron 2 decoder speed, accuracy and per-step breakdown of each inference path.
 
 Run ``python -m benchmarks.tacotron2_bench`` from the repository root (``--help``
-for options). It prints a table and writes JSON. :func:`bench_tacotron2` is the
-entry point for the shared harness (``benchmarks/bench_inference.py``).
+for options). It prints progress to stderr, then a table and the per-step
+breakdown, and writes JSON. :func:`bench_tacotron2` is the entry point for the
+shared harness (``benchmarks/bench_inference.py``).
 
 What is measured: the decoder loop only (the encoder and postnet run once per
 utterance and are small), with random hub-size weights, prenet dropout on as in
-real inference, ``early_stopping=False`` and a fixed number of steps so every
-path does the same work. One warm-up run (which also builds cached bf16/int8
-weights or captures CUDA graphs), then the median of ``repeats`` timed runs.
-Accuracy: one extra run per path with prenet dropout off, compared with the
-faithful fp32 path on the same inputs (decoder mels, before the postnet).
+real inference, no early stopping and a fixed number of steps so every path
+does the same work. Each path is a prepared model
+(``model.prepare_inference(backend, precision)``, built once; its
+``prepare_s`` and ``prepared_mb`` are reported), one warm-up run, then the
+timed runs go round robin over the paths and the median is kept. Accuracy: one
+run per path with prenet dropout off against the reference fp32 path on the
+same inputs (decoder mels, before the postnet). With ``--nvidia-dle PATH``
+NVIDIA's own DLE decoder (same weights) is one more row, ``nvidia``.
+
+Breakdown (``--profile``, on by default): ``torch.profiler`` over
+``profile_steps`` steps of each CPU path; ``regions`` gives milliseconds per
+step spent in each part of the fast loop (prenet, attention LSTM, attention,
+decoder LSTM, projections; the LSTM regions hold the two big matrix products),
+``top_ops`` the operators with the most self time per step.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import resource
 import statistics
 import sys
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 
@@ -28,27 +40,35 @@ from checkpoints import load_tacotron2
 from tacotron2 import Tacotron2, Tacotron2Config
 from text import text_to_sequence
 
-# path name -> (device, infer method, precision)
+# path name -> (device, backend, precision)
 PATHS: Dict[str, tuple] = {
-    "faithful": ("cpu", "faithful", "fp32"),
+    "reference": ("cpu", "reference", "fp32"),
     "fast": ("cpu", "fast", "fp32"),
     "fast_exact": ("cpu", "fast", "fp32_exact"),
     "bf16": ("cpu", "fast", "bf16"),
-    "fp16": ("cpu", "fast", "fp16"),
     "int8": ("cpu", "fast", "int8"),
-    "cuda_faithful": ("cuda", "faithful", "fp32"),
+    "cuda_reference": ("cuda", "reference", "fp32"),
     "cuda_fast": ("cuda", "fast", "fp32"),
+    "cuda_fp16": ("cuda", "fast", "fp16"),
     "cuda_graph_fp32": ("cuda", "cuda_graph", "fp32"),
     "cuda_graph_fp16": ("cuda", "cuda_graph", "fp16"),
 }
-CPU_PATHS = ("faithful", "fast", "fast_exact", "bf16", "fp16", "int8")
-CUDA_PATHS = ("cuda_faithful", "cuda_fast", "cuda_graph_fp32", "cuda_graph_fp16")
+CPU_PATHS = ("reference", "fast", "fast_exact", "bf16", "int8")
+CUDA_PATHS = ("cuda_reference", "cuda_fast", "cuda_fp16", "cuda_graph_fp32", "cuda_graph_fp16")
+NVIDIA_PATH = "nvidia"
 FRAMES_PER_SECOND_OF_AUDIO = 22050 / 256
+REGIONS = ("prenet", "attention_lstm", "attention", "decoder_lstm", "projections")
 
 
 def default_paths() -> List[str]:
     """Every CPU path, plus the CUDA paths when a GPU is present."""
     return list(CPU_PATHS) + (list(CUDA_PATHS) if torch.cuda.is_available() else [])
+
+
+def progress(message: str, enabled: bool = True) -> None:
+    """One line of progress on stderr."""
+    if enabled:
+        print(f"[tacotron2_bench] {message}", file=sys.stderr, flush=True)
 
 
 def _inputs(config: Tacotron2Config, batch: int, text_length: int, device: str, text: Optional[str] = None):
@@ -67,61 +87,67 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def _decode(model: Tacotron2, memory, lengths, n_steps: int, method: str, precision: str, dropout: bool):
-    return model.decoder.infer(memory, lengths, early_stopping=False, max_decoder_steps=n_steps,
-                               prenet_dropout=dropout, method=method, precision=precision)
-
-
-def _time_once(model, memory, lengths, n_steps, method, precision, device, seed) -> float:
-    torch.manual_seed(seed)
-    _sync(device)
-    start = time.perf_counter()
-    _decode(model, memory, lengths, n_steps, method, precision, dropout=True)
-    _sync(device)
-    return time.perf_counter() - start
-
-
 def _peak_memory_mb(device: str) -> float:
     if device == "cuda":
         return torch.cuda.max_memory_allocated() / 2 ** 20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def _setup(models: dict, cpu_model: Tacotron2, config: Tacotron2Config, name: str, batch: int,
-           text_length: int, text: Optional[str] = None):
-    """(model on the path's device, encoder outputs, lengths) for one path and batch size."""
-    device = PATHS[name][0]
-    if device not in models:
-        models[device] = Tacotron2(config).eval()
-        models[device].load_state_dict(cpu_model.state_dict())
-        models[device].to(device)
-    model = models[device]
-    ids, lengths = _inputs(config, batch, text_length, device, text)
-    with torch.no_grad():
-        memory = model.encode(ids, lengths)
-    return model, memory, lengths
+def _decoder_run(prepared, memory, lengths, n_steps: int) -> Callable[[bool], torch.Tensor]:
+    """``run(dropout) -> decoder mels`` of one of our prepared models."""
+    def run(dropout: bool) -> torch.Tensor:
+        return prepared.decode(memory, lengths, early_stopping=False, max_steps=n_steps, prenet_dropout=dropout).mel
+    return run
+
+
+def _nvidia_run(theirs, memory, lengths, n_steps: int) -> Callable[[bool], torch.Tensor]:
+    """``run(dropout) -> decoder mels`` of NVIDIA's DLE decoder (its prenet dropout is always on)."""
+    decoder = theirs.decoder
+    decoder.max_decoder_steps, decoder.early_stopping = n_steps, False
+
+    def run(dropout: bool) -> torch.Tensor:
+        with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):  # it prints "Reached max decoder steps"
+            return decoder.infer(memory, lengths)[0]
+    return run
+
+
+def profile_breakdown(run: Callable[[bool], torch.Tensor], n_steps: int, top: int = 8) -> dict:
+    """``torch.profiler`` over one run of ``n_steps`` steps: ms per step by region and by top operator."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        run(True)
+    events = prof.key_averages()
+    regions = {e.key: e.cpu_time_total / 1e3 / n_steps for e in events if e.key in REGIONS}
+    ops = sorted((e for e in events if e.key not in REGIONS and e.key.startswith("aten::")),
+                 key=lambda e: e.self_cpu_time_total, reverse=True)[:top]
+    return dict(regions_ms_per_step=regions,
+                top_ops_ms_per_step={e.key: e.self_cpu_time_total / 1e3 / n_steps for e in ops},
+                calls_per_step={e.key: e.count / n_steps for e in ops},
+                total_ms_per_step=sum(e.self_cpu_time_total for e in events) / 1e3 / n_steps)
 
 
 def bench_tacotron2(config: Optional[Tacotron2Config] = None, paths: Optional[Sequence[str]] = None,
                     batch_sizes: Sequence[int] = (1, 4), n_steps: int = 100, repeats: int = 3, threads: int = 2,
-                    text_length: int = 128, model: Optional[Tacotron2] = None,
-                    text: Optional[str] = None) -> List[dict]:
+                    text_length: int = 128, model: Optional[Tacotron2] = None, text: Optional[str] = None,
+                    nvidia_dle: Optional[str] = None, profile_steps: int = 0,
+                    show_progress: bool = False) -> List[dict]:
     """Time and check each decoder path; one dict per (path, batch size).
-
-    After one warm-up run per path, the timed runs go round robin over the
-    paths ``repeats`` times and the median is kept.
 
     ``config`` defaults to the hub model with random weights, or is taken from
     ``model`` (a trained model, measured as given); ``text`` replaces the
     random symbol ids with a sentence; ``paths`` to :func:`default_paths`
-    (names in :data:`PATHS`). Each dict holds ``path``, ``device``,
-    ``method``, ``precision``, ``batch_size``, ``threads``, ``n_steps``,
-    ``ms_per_step`` (median), ``frames_per_s`` (mel frames of all items per
-    second), ``x_real_time`` (seconds of 22.05 kHz audio decoded per second),
-    ``speedup_vs_faithful`` (same device and batch size, when measured),
-    ``max_abs_err``/``mean_abs_err``/``rel_err`` against the faithful fp32 path
-    (dropout off) and ``peak_mem_mb`` (process peak RSS on CPU, so it only
-    grows from path to path; ``torch.cuda.max_memory_allocated`` per path on CUDA).
+    (names in :data:`PATHS`); ``nvidia_dle`` adds NVIDIA's decoder as the
+    ``nvidia`` row (see :mod:`benchmarks.nvidia_dle`); ``profile_steps > 0``
+    adds a ``breakdown`` (:func:`profile_breakdown`) to each CPU row. Each
+    dict holds ``path``, ``device``, ``backend``, ``precision``,
+    ``batch_size``, ``threads``, ``n_steps``, ``ms_per_step`` (median),
+    ``frames_per_s``, ``x_real_time`` (seconds of 22.05 kHz audio decoded per
+    second), ``speedup_vs_reference`` (same device and batch size),
+    ``max_abs_err``/``mean_abs_err``/``rel_err`` against the reference fp32
+    path (dropout off), ``prepare_s``, ``prepared_mb`` and ``peak_mem_mb``
+    (process peak RSS on CPU, so it only grows from path to path;
+    ``torch.cuda.max_memory_allocated`` per path on CUDA).
     """
     if model is not None:
         config = model.config
@@ -134,57 +160,132 @@ def bench_tacotron2(config: Optional[Tacotron2Config] = None, paths: Optional[Se
     torch.manual_seed(0)
     cpu_model = Tacotron2(config).eval() if model is None else model.cpu().eval()
     models = {"cpu": cpu_model}
+    for device in {PATHS[name][0] for name in paths} - {"cpu"}:
+        models[device] = Tacotron2(config).eval()
+        models[device].load_state_dict(cpu_model.state_dict())
+        models[device].to(device)
+    names = paths + ([NVIDIA_PATH] if nvidia_dle else [])
+    specs = dict(PATHS, **{NVIDIA_PATH: ("cpu", "nvidia_dle", "fp32")})
+    prepared: Dict[str, object] = {}
+    for name in paths:
+        device, backend, precision = PATHS[name]
+        progress(f"preparing {name} ({backend}/{precision} on {device})", show_progress)
+        prepared[name] = models[device].prepare_inference(backend=backend, precision=precision)
+    theirs = None
+    if nvidia_dle:
+        from benchmarks.nvidia_dle import dle_tacotron2
+
+        progress(f"loading NVIDIA's DLE Tacotron 2 from {nvidia_dle}", show_progress)
+        theirs = dle_tacotron2(nvidia_dle, cpu_model)
     rows: List[dict] = []
     for batch in batch_sizes:
-        setups = {name: _setup(models, cpu_model, config, name, batch, text_length, text) for name in paths}
-        references = {}
-        measured = {}
-        for name, (model, memory, lengths) in setups.items():  # warm-up, reference and accuracy run
-            device, method, precision = PATHS[name]
-            if device not in references:
-                references[device] = _decode(model, memory, lengths, n_steps, "faithful", "fp32", False).mel.float()
-            _time_once(model, memory, lengths, n_steps, method, precision, device, 0)
-            error = _decode(model, memory, lengths, n_steps, method, precision, False).mel.float() - references[device]
+        runs, references, measured = {}, {}, {}
+        for name in names:
+            device = specs[name][0]
+            memory, lengths = _memory(models[device], config, batch, text_length, text, device)
+            runs[name] = (_nvidia_run(theirs, memory, lengths, n_steps) if name == NVIDIA_PATH
+                          else _decoder_run(prepared[name], memory, lengths, n_steps))
+            if device not in references:  # seeded reference mels with prenet dropout off and on
+                reference = _decoder_run(models[device].prepare_inference(backend="reference"), memory, lengths,
+                                         n_steps)
+                references[device] = {}
+                for dropout in (False, True):
+                    torch.manual_seed(0)
+                    references[device][dropout] = reference(dropout).float()
+        for name in names:  # warm-up and accuracy run
+            device = specs[name][0]
+            progress(f"batch {batch}: warm-up and accuracy of {name}", show_progress)
+            _timed(runs[name], device, 0)
+            # NVIDIA's prenet dropout cannot be turned off: compare it with the seeded reference run with dropout
+            dropout = name == NVIDIA_PATH
+            torch.manual_seed(0)
+            reference = references[device][dropout]
+            error = runs[name](dropout).float() - reference
             measured[name] = dict(times_s=[], max_abs_err=float(error.abs().max()),
                                   mean_abs_err=float(error.abs().mean()),
-                                  rel_err=float(error.norm() / references[device].norm()))
+                                  rel_err=float(error.norm() / reference.norm()))
         for repeat in range(repeats):  # round robin, so load changes on a busy machine hit every path alike
-            for name, (model, memory, lengths) in setups.items():
-                device, method, precision = PATHS[name]
+            progress(f"batch {batch}: timing round {repeat + 1}/{repeats}", show_progress)
+            for name in names:
+                device = specs[name][0]
                 if device == "cuda":
                     torch.cuda.reset_peak_memory_stats()
-                measured[name]["times_s"].append(
-                    _time_once(model, memory, lengths, n_steps, method, precision, device, repeat + 1))
+                measured[name]["times_s"].append(_timed(runs[name], device, repeat + 1))
                 measured[name]["peak_mem_mb"] = _peak_memory_mb(device)
-        for name, result in measured.items():
-            device, method, precision = PATHS[name]
+        for name in names:
+            device, backend, precision = specs[name]
+            result = measured[name]
+            if profile_steps > 0 and device == "cpu":
+                progress(f"batch {batch}: profiling {name}", show_progress)
+                result["breakdown"] = profile_breakdown(_shortened(name, runs, theirs, prepared, models, config,
+                                                                   batch, text_length, text, profile_steps),
+                                                        profile_steps)
             seconds = statistics.median(result["times_s"])
-            rows.append(dict(path=name, device=device, method=method, precision=precision, batch_size=batch,
-                             threads=threads, n_steps=n_steps, text_length=int(setups[name][2][0]),
-                             ms_per_step=1e3 * seconds / n_steps, frames_per_s=batch * n_steps / seconds,
-                             x_real_time=batch * n_steps / seconds / FRAMES_PER_SECOND_OF_AUDIO, **result))
+            engine = prepared.get(name)
+            rows.append(dict(path=name, device=device, backend=backend, precision=precision, batch_size=batch,
+                             threads=threads, n_steps=n_steps, text_length=text_length if text is None else
+                             len(text_to_sequence(text)), ms_per_step=1e3 * seconds / n_steps,
+                             frames_per_s=batch * n_steps / seconds,
+                             x_real_time=batch * n_steps / seconds / FRAMES_PER_SECOND_OF_AUDIO,
+                             prepare_s=None if engine is None else engine.prepare_seconds,
+                             prepared_mb=None if engine is None else engine.nbytes / 2 ** 20, **result))
     _add_speedups(rows)
     return rows
 
 
+def _memory(model, config, batch, text_length, text, device="cpu"):
+    """Encoder outputs (B, N, E) and lengths of the benchmark's inputs."""
+    ids, lengths = _inputs(config, batch, text_length, device, text)
+    with torch.no_grad():
+        return model.encode(ids, lengths), lengths
+
+
+def _shortened(name, runs, theirs, prepared, models, config, batch, text_length, text, steps):
+    """The path's run over ``steps`` steps (for the profiler)."""
+    memory, lengths = _memory(models["cpu"], config, batch, text_length, text)
+    if name == NVIDIA_PATH:
+        return _nvidia_run(theirs, memory, lengths, steps)
+    return _decoder_run(prepared[name], memory, lengths, steps)
+
+
+def _timed(run: Callable[[bool], torch.Tensor], device: str, seed: int) -> float:
+    torch.manual_seed(seed)
+    _sync(device)
+    start = time.perf_counter()
+    run(True)
+    _sync(device)
+    return time.perf_counter() - start
+
+
 def _add_speedups(rows: List[dict]) -> None:
-    """``speedup_vs_faithful``: ms/step of the faithful path on the same device and batch over this path's."""
-    faithful = {(r["device"], r["batch_size"]): r["ms_per_step"] for r in rows if r["method"] == "faithful"}
+    """``speedup_vs_reference``: ms/step of the reference path on the same device and batch over this path's."""
+    base = {(r["device"], r["batch_size"]): r["ms_per_step"] for r in rows if r["backend"] == "reference"}
     for row in rows:
-        base = faithful.get((row["device"], row["batch_size"]))
-        row["speedup_vs_faithful"] = None if base is None else base / row["ms_per_step"]
+        reference = base.get((row["device"], row["batch_size"]))
+        row["speedup_vs_reference"] = None if reference is None else reference / row["ms_per_step"]
 
 
 def format_table(rows: List[dict]) -> str:
-    """A plain-text table of :func:`bench_tacotron2`'s rows."""
+    """A plain-text table of :func:`bench_tacotron2`'s rows, then the per-step breakdowns."""
     header = (f"{'path':<16}{'B':>3}{'ms/step':>10}{'frames/s':>10}{'x RT':>8}{'speedup':>9}"
-              f"{'max err':>10}{'mean err':>10}{'peak MB':>9}")
+              f"{'max err':>10}{'rel err':>10}{'prep s':>8}{'prep MB':>9}{'peak MB':>9}")
     lines = [header, "-" * len(header)]
     for r in rows:
-        speedup = "-" if r["speedup_vs_faithful"] is None else f"{r['speedup_vs_faithful']:.2f}x"
+        speedup = "-" if r["speedup_vs_reference"] is None else f"{r['speedup_vs_reference']:.2f}x"
+        prep_s = "-" if r["prepare_s"] is None else f"{r['prepare_s']:.2f}"
+        prep_mb = "-" if r["prepared_mb"] is None else f"{r['prepared_mb']:.0f}"
         lines.append(f"{r['path']:<16}{r['batch_size']:>3}{r['ms_per_step']:>10.2f}{r['frames_per_s']:>10.1f}"
-                     f"{r['x_real_time']:>8.2f}{speedup:>9}{r['max_abs_err']:>10.1e}{r['mean_abs_err']:>10.1e}"
-                     f"{r['peak_mem_mb']:>9.0f}")
+                     f"{r['x_real_time']:>8.2f}{speedup:>9}{r['max_abs_err']:>10.1e}{r['rel_err']:>10.1e}"
+                     f"{prep_s:>8}{prep_mb:>9}{r['peak_mem_mb']:>9.0f}")
+    for r in rows:
+        breakdown = r.get("breakdown")
+        if not breakdown:
+            continue
+        lines.append(f"\n{r['path']} B={r['batch_size']}: {breakdown['total_ms_per_step']:.3f} ms/step profiled")
+        for region, ms in breakdown["regions_ms_per_step"].items():
+            lines.append(f"  region {region:<22}{ms:>8.3f} ms/step")
+        for op, ms in breakdown["top_ops_ms_per_step"].items():
+            lines.append(f"  op     {op:<22}{ms:>8.3f} ms/step  ({breakdown['calls_per_step'][op]:.0f} calls/step)")
     return "\n".join(lines)
 
 
@@ -200,6 +301,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--checkpoint", default=None,
                         help="measure this Tacotron 2 checkpoint (any layout load_tacotron2 reads) instead of random weights")
     parser.add_argument("--text", default=None, help="decode this sentence instead of random symbol ids")
+    parser.add_argument("--nvidia-dle", default=None, metavar="PATH",
+                        help="DeepLearningExamples/PyTorch/SpeechSynthesis/Tacotron2 checkout: add NVIDIA's decoder")
+    parser.add_argument("--profile-steps", type=int, default=20, help="steps profiled per CPU path (0: no breakdown)")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument("--json", default="tacotron2_bench.json", help="where to write the rows")
     args = parser.parse_args(argv)
     config = Tacotron2Config(n_mel_channels=8, symbols_embedding_dim=32, encoder_embedding_dim=32,
@@ -207,7 +312,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                              decoder_rnn_dim=40, prenet_dim=24, postnet_embedding_dim=24) if args.tiny else None
     model = load_tacotron2(args.checkpoint) if args.checkpoint else None
     rows = bench_tacotron2(config, args.paths, args.batch_sizes, args.steps, args.repeats, args.threads,
-                           args.text_length, model=model, text=args.text)
+                           args.text_length, model=model, text=args.text, nvidia_dle=args.nvidia_dle,
+                           profile_steps=args.profile_steps, show_progress=not args.quiet)
     print(format_table(rows))
     with open(args.json, "w", encoding="utf-8") as handle:
         json.dump(dict(torch=torch.__version__, argv=list(sys.argv if argv is None else argv), rows=rows), handle,

@@ -6,8 +6,8 @@ arithmetic, sets the speed. :class:`GraphDecoderLoop` is a
 buffers: the encoder outputs are copied into a buffer padded to a multiple of
 ``length_bucket`` text steps (padding is masked, so it gets exactly zero
 attention), and one block, the prenet dropout draws plus ``block_size`` decoder
-steps, is captured once per (batch size, length bucket, precision, dropout,
-block size) and replayed. The host looks at the gate once per block (the
+steps, is captured once per (batch size, length bucket, dropout) by the
+:class:`GraphLoops` of a prepared decoder and replayed. The host looks at the gate once per block (the
 shared :func:`~tacotron2.fast_decoder.decode` driver).
 
 Dropout randomness inside the graph: PyTorch's CUDA generator is graph-safe
@@ -22,19 +22,19 @@ that to check bucketing, fixed-size blocks and the stop logic on CPU.
 """
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from collections import OrderedDict
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
 
-from .fast_decoder import DEFAULT_STOP_CHECK_INTERVAL, FastDecoderLoop, decode
-from .fast_linears import cached_linears
+from .fast_decoder import FastDecoderLoop, decode
+from .fast_linears import DecoderLinears
 from .masks import padding_mask
 from .outputs import DecoderInference
 from .prenet_masks import default_generator
 
 DEFAULT_LENGTH_BUCKET = 64
-_CACHE_ATTRIBUTE = "_cuda_graph_loops"
 
 
 def bucket_length(length: int, bucket: int) -> int:
@@ -47,13 +47,13 @@ class GraphDecoderLoop(FastDecoderLoop):
 
     fixed_block = True
 
-    def __init__(self, decoder: torch.nn.Module, batch: int, bucket_steps: int, *, device: torch.device,
-                 dtype: torch.dtype, precision: str, prenet_dropout: bool, block_size: int,
+    def __init__(self, decoder: torch.nn.Module, linears: DecoderLinears, batch: int, bucket_steps: int, *,
+                 device: torch.device, dtype: torch.dtype, precision: str, prenet_dropout: bool, block_size: int,
                  use_graph: bool = True) -> None:
         memory = torch.zeros(batch, bucket_steps, decoder.attention_layer.memory_layer.linear_layer.in_features,
                              device=device, dtype=dtype)
         lengths = torch.full((batch,), bucket_steps, dtype=torch.long, device=device)
-        super().__init__(decoder, memory, lengths, precision=precision, prenet_dropout=prenet_dropout,
+        super().__init__(decoder, linears, memory, lengths, precision=precision, prenet_dropout=prenet_dropout,
                          block_size=block_size)
         self.use_graph = use_graph
         self.graph: Optional["torch.cuda.CUDAGraph"] = None
@@ -99,43 +99,49 @@ class GraphDecoderLoop(FastDecoderLoop):
         return graph
 
 
-def _graph_loop(decoder: torch.nn.Module, memory: Tensor, precision: str, prenet_dropout: bool,
-                block_size: int, length_bucket: int, use_graph: bool) -> GraphDecoderLoop:
-    """The cached loop for this shape and setting, rebuilt when the decoder's weights changed."""
-    cache: Dict[Tuple, GraphDecoderLoop] = decoder.__dict__.setdefault(_CACHE_ATTRIBUTE, {})
-    key = (memory.size(0), bucket_length(memory.size(1), length_bucket), memory.device, memory.dtype,
-           precision, prenet_dropout, block_size, use_graph)
-    loop = cache.get(key)
-    if loop is None or loop.linears is not cached_linears(decoder, precision):
-        loop = GraphDecoderLoop(decoder, key[0], key[1], device=memory.device, dtype=memory.dtype,
-                                precision=precision, prenet_dropout=prenet_dropout, block_size=block_size,
-                                use_graph=use_graph)
-        cache[key] = loop
-    return loop
+class GraphLoops:
+    """The captured loops of one prepared decoder, one per (batch size, length bucket, dropout) seen.
 
-
-def clear_graph_cache(decoder: torch.nn.Module) -> None:
-    """Free the captured graphs and their static buffers held by ``decoder``."""
-    decoder.__dict__.pop(_CACHE_ATTRIBUTE, None)
-
-
-@torch.no_grad()
-def cuda_graph_infer(decoder: torch.nn.Module, memory: Tensor, memory_lengths: Tensor, *, early_stopping: bool,
-                     max_steps: int, prenet_dropout: bool = True, precision: str = "fp16",
-                     stop_check_interval: Optional[int] = None, length_bucket: int = DEFAULT_LENGTH_BUCKET,
-                     use_graph: Optional[bool] = None) -> DecoderInference:
-    """Free-running decoding with graph-replayed blocks; same result type and rules as :meth:`Decoder.infer`.
-
-    ``stop_check_interval`` is the block size (default 8 steps). ``use_graph``
-    defaults to whether ``memory`` is on CUDA. Alignments are cut back to the
-    true text length ``N``.
+    Owned by a :class:`~tacotron2.prepared.PreparedTacotron2`; at most
+    ``max_loops`` are kept (the oldest is dropped first), so memory stays
+    bounded however many shapes are decoded.
     """
-    block_size = DEFAULT_STOP_CHECK_INTERVAL if stop_check_interval is None else stop_check_interval
-    if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
-        raise ValueError(f"stop_check_interval must be a positive int, got {stop_check_interval!r}")
-    if use_graph is None:
-        use_graph = memory.device.type == "cuda"
-    loop = _graph_loop(decoder, memory, precision, prenet_dropout, block_size, length_bucket, use_graph)
-    loop.load(memory, memory_lengths)
-    result = decode(loop, max_steps, early_stopping, decoder.gate_threshold)
-    return result._replace(alignments=result.alignments[:, :, :memory.size(1)].contiguous())
+
+    def __init__(self, decoder: torch.nn.Module, linears: DecoderLinears, *, precision: str, block_size: int,
+                 length_bucket: int = DEFAULT_LENGTH_BUCKET, use_graph: bool = True, max_loops: int = 8) -> None:
+        self.decoder, self.linears, self.precision = decoder, linears, precision
+        self.block_size, self.length_bucket, self.use_graph, self.max_loops = block_size, length_bucket, use_graph, max_loops
+        self.loops: "OrderedDict[Tuple, GraphDecoderLoop]" = OrderedDict()
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the static buffers of every loop kept (graph memory pools not counted)."""
+        storages = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for loop in self.loops.values()
+                    for t in vars(loop).values() if torch.is_tensor(t)}
+        return sum(storages.values())
+
+    def loop(self, memory: Tensor, prenet_dropout: bool) -> GraphDecoderLoop:
+        """The loop for ``memory``'s batch size and length bucket, built on first use."""
+        key = (memory.size(0), bucket_length(memory.size(1), self.length_bucket), memory.device, memory.dtype,
+               prenet_dropout)
+        loop = self.loops.pop(key, None)
+        if loop is None:
+            loop = GraphDecoderLoop(self.decoder, self.linears, key[0], key[1], device=memory.device,
+                                    dtype=memory.dtype, precision=self.precision, prenet_dropout=prenet_dropout,
+                                    block_size=self.block_size, use_graph=self.use_graph)
+            while len(self.loops) >= self.max_loops:
+                self.loops.popitem(last=False)
+        self.loops[key] = loop
+        return loop
+
+    @torch.no_grad()
+    def infer(self, memory: Tensor, memory_lengths: Tensor, *, early_stopping: bool, max_steps: int,
+              prenet_dropout: bool = True) -> DecoderInference:
+        """Free-running decoding with graph-replayed blocks; same result type and rules as :meth:`Decoder.infer`.
+
+        Alignments are cut back to the true text length ``N``.
+        """
+        loop = self.loop(memory, prenet_dropout)
+        loop.load(memory, memory_lengths)
+        result = decode(loop, max_steps, early_stopping, self.decoder.gate_threshold)
+        return result._replace(alignments=result.alignments[:, :, :memory.size(1)].contiguous())

@@ -8,22 +8,20 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from .attention import Attention
-from .cuda_graph_decoder import cuda_graph_infer
 from .config import Tacotron2Config
 from .decoder_state import DecoderState
-from .fast_decoder import fast_infer
-from .inference_method import resolve_method
 from .layers import LinearNorm
 from .masks import padding_mask
 from .outputs import DecoderInference
 from .prenet import Prenet
+from .stop_check import StopTracker
 
 
 class Decoder(nn.Module):
     """Predicts mel frames one at a time from the encoder outputs ("memory", (B, N, E)).
 
     :meth:`step` is one faithful step of NVIDIA's ``decode``; :meth:`forward`
-    is the teacher-forced loop and :meth:`infer` the free-running one.
+    is the teacher-forced loop and :meth:`infer` the free-running reference loop.
     """
 
     def __init__(self, config: Tacotron2Config) -> None:
@@ -113,41 +111,24 @@ class Decoder(nn.Module):
 
     @torch.no_grad()
     def infer(self, memory: Tensor, memory_lengths: Tensor, early_stopping: Optional[bool] = None,
-              max_decoder_steps: Optional[int] = None, prenet_dropout: bool = True, *, method: str = "fast",
-              precision: str = "fp32", stop_check_interval: Optional[int] = None) -> DecoderInference:
-        """Free-running decoding until every item's gate fires (or ``max_decoder_steps``).
+              max_decoder_steps: Optional[int] = None, prenet_dropout: bool = True) -> DecoderInference:
+        """NVIDIA's free-running loop (the ``"reference"`` backend): one :meth:`step` after another.
 
-        An item's ``mel_lengths`` entry counts the frames before its first
-        frame with ``sigmoid(gate) > gate_threshold``; decoding goes on for all
-        items until the last one stops (NVIDIA's DLE rule). Returns
-        :class:`DecoderInference`.
-
-        ``method``: ``"fast"`` (default, :mod:`tacotron2.fast_decoder`, same
-        numbers as the faithful loop in fp32), ``"faithful"`` (the step-by-step
-        reference loop below) or ``"cuda_graph"`` (:mod:`tacotron2.cuda_graph_decoder`,
-        CUDA only). ``"fast"`` falls back to ``"faithful"`` in training mode and
-        under autocast, whose semantics it does not reproduce. ``precision``
-        (``"fp32"``, ``"fp32_exact"``, ``"bf16"``, ``"fp16"``, ``"int8"``) and ``stop_check_interval``
-        apply to the fast and graph methods; see :func:`~tacotron2.fast_decoder.fast_infer`.
+        Decoding goes on until every item's gate has fired or ``max_decoder_steps``
+        (NVIDIA's DLE rule); an item's ``mel_lengths`` entry counts the frames
+        before its first frame with ``sigmoid(gate) > gate_threshold``
+        (:class:`~tacotron2.stop_check.StopTracker`, the rule every backend
+        uses, looked at after every step here). Returns :class:`DecoderInference`.
+        The other backends run through :class:`~tacotron2.prepared.PreparedTacotron2`.
         """
         early_stopping = self.early_stopping if early_stopping is None else early_stopping
         max_steps = self.max_decoder_steps if max_decoder_steps is None else max_decoder_steps
-        method = resolve_method(method, precision, memory, self.training)
-        if method == "fast":
-            return fast_infer(self, memory, memory_lengths, early_stopping=early_stopping, max_steps=max_steps,
-                              prenet_dropout=prenet_dropout, precision=precision,
-                              stop_check_interval=stop_check_interval)
-        if method == "cuda_graph":
-            return cuda_graph_infer(self, memory, memory_lengths, early_stopping=early_stopping,
-                                    max_steps=max_steps, prenet_dropout=prenet_dropout, precision=precision,
-                                    stop_check_interval=stop_check_interval)
         batch = memory.size(0)
         mask = padding_mask(memory_lengths, memory.size(1))
         processed_memory = self.attention_layer.memory_layer(memory)
         state = self.initial_state(memory)
         frame = self.go_frame(memory)
-        mel_lengths = torch.zeros(batch, dtype=torch.int32, device=memory.device)
-        not_finished = torch.ones(batch, dtype=torch.int32, device=memory.device)
+        tracker = StopTracker(batch, max_steps, self.gate_threshold, memory.device)
 
         mels = gates = alignments = None
         steps = 0
@@ -159,14 +140,12 @@ class Decoder(nn.Module):
                 gates = gate.new_empty((max_steps, batch))
                 alignments = state.attention_weights.new_empty((max_steps,) + tuple(state.attention_weights.shape))
             mels[steps], gates[steps], alignments[steps] = mel_frame, gate.squeeze(1), state.attention_weights
+            tracker.update(gates[steps:steps + 1], steps)
             steps += 1
-            not_finished = not_finished * (torch.sigmoid(gate.squeeze(1)) <= self.gate_threshold).to(torch.int32)
-            mel_lengths += not_finished
-            if early_stopping and not bool(not_finished.any()):
+            if early_stopping and tracker.all_stopped():
                 break
             frame = mel_frame
-
-        reached_limit = not_finished.bool() if steps == max_steps else torch.zeros_like(not_finished, dtype=torch.bool)
         return DecoderInference(mels[:steps].permute(1, 2, 0).contiguous(),
                                 gates[:steps].transpose(0, 1).contiguous(),
-                                alignments[:steps].transpose(0, 1).contiguous(), mel_lengths, reached_limit)
+                                alignments[:steps].transpose(0, 1).contiguous(), tracker.mel_lengths(steps),
+                                tracker.reached_limit(steps))

@@ -15,11 +15,15 @@ With ``precision="fp32"`` every operation is the one the faithful
 and hidden products are one fused product on ``[x, h]`` (the hidden state
 lives at the tail of the cell's input buffer, so no concatenation is needed),
 run by oneDNN on a prepacked weight on CPU. That changes only the summation
-order: outputs agree with the faithful path to rounding (about 1e-6 on random
+order: outputs agree with the reference path to rounding (about 1e-6 on random
 models; tests allow 1e-5), though an autoregressive decoder can amplify the
 difference over hundreds of steps. ``precision="fp32_exact"`` keeps the two
-products apart and is bitwise the faithful path on CPU. On CUDA in fp32 the
-cell is ATen's fused kernel, bitwise the faithful one.
+products apart and is bitwise the reference path on CPU. On CUDA in fp32 the
+cell is ATen's fused kernel, bitwise the reference one.
+
+The products come prepared (:class:`~tacotron2.fast_linears.DecoderLinears`,
+held by a :class:`~tacotron2.prepared.PreparedTacotron2`); the stop rule is
+:class:`~tacotron2.stop_check.StopTracker`, the one the reference loop uses too.
 """
 from __future__ import annotations
 
@@ -28,15 +32,15 @@ from typing import Optional
 import torch
 from torch import Tensor
 from torch.nn import functional as F
+from torch.profiler import record_function
 
-from .fast_linears import DecoderLinears, cached_linears
+from .fast_linears import DecoderLinears
+from .inference import DEFAULT_STOP_CHECK_INTERVAL, FULL_PRECISIONS
 from .masks import padding_mask
 from .outputs import DecoderInference
-from .precision import FULL_PRECISIONS, LinearOp, check_precision
+from .precision import LinearOp
 from .prenet_masks import default_generator, draw_prenet_masks_
 from .stop_check import StopTracker
-
-DEFAULT_STOP_CHECK_INTERVAL = 8
 
 
 class FastDecoderLoop:
@@ -50,15 +54,13 @@ class FastDecoderLoop:
 
     fixed_block = False
 
-    def __init__(self, decoder: torch.nn.Module, memory: Tensor, memory_lengths: Tensor, *,
-                 precision: str = "fp32", prenet_dropout: bool = True, block_size: int = 8,
-                 linears: Optional[DecoderLinears] = None) -> None:
-        check_precision(precision, memory.device)
+    def __init__(self, decoder: torch.nn.Module, linears: DecoderLinears, memory: Tensor, memory_lengths: Tensor, *,
+                 precision: str = "fp32", prenet_dropout: bool = True, block_size: int = 8) -> None:
         self.decoder = decoder
         self.precision = precision
         self.prenet_dropout = prenet_dropout
         self.block_size = block_size
-        self.linears = cached_linears(decoder, precision) if linears is None else linears
+        self.linears = linears
         self.memory = memory
         self.mask = padding_mask(memory_lengths, memory.size(1))
         self.processed_memory = decoder.attention_layer.memory_layer(memory)
@@ -174,19 +176,25 @@ class FastDecoderLoop:
         buffer[:, first.size(1):first.size(1) + second.size(1)].copy_(second)
 
     def _step(self, index: int, frame: Tensor) -> None:
+        """One decoder step; the named regions are what ``benchmarks/tacotron2_bench.py`` profiles."""
         d, lin = self.decoder, self.linears
-        prenet = self._prenet(frame, index)
-        self._fill(self.attention_input, prenet, self.context)
-        self._lstm(d.attention_rnn, lin.attention_lstm, self.attention_input,
-                   self.attention_hidden, self.attention_cell, self.attention_gates, self.attention_scratch)
-        self._attend()
-        self._fill(self.decoder_input, self.attention_hidden, self.context)
-        self._lstm(d.decoder_rnn, lin.decoder_lstm, self.decoder_input,
-                   self.decoder_hidden, self.decoder_cell, self.decoder_gates, self.decoder_scratch)
-        torch.cat((self.decoder_hidden, self.context), 1, out=self.hidden_context)
-        lin.projection(self.hidden_context, self.block_mel[index])
-        lin.gate(self.hidden_context, self.block_gate[index])
-        self.block_alignment[index].copy_(self.weights)
+        with record_function("prenet"):
+            prenet = self._prenet(frame, index)
+            self._fill(self.attention_input, prenet, self.context)
+        with record_function("attention_lstm"):
+            self._lstm(d.attention_rnn, lin.attention_lstm, self.attention_input,
+                       self.attention_hidden, self.attention_cell, self.attention_gates, self.attention_scratch)
+        with record_function("attention"):
+            self._attend()
+        with record_function("decoder_lstm"):
+            self._fill(self.decoder_input, self.attention_hidden, self.context)
+            self._lstm(d.decoder_rnn, lin.decoder_lstm, self.decoder_input,
+                       self.decoder_hidden, self.decoder_cell, self.decoder_gates, self.decoder_scratch)
+        with record_function("projections"):
+            torch.cat((self.decoder_hidden, self.context), 1, out=self.hidden_context)
+            lin.projection(self.hidden_context, self.block_mel[index])
+            lin.gate(self.hidden_context, self.block_gate[index])
+            self.block_alignment[index].copy_(self.weights)
 
 
 def decode(loop: FastDecoderLoop, max_steps: int, early_stopping: bool, gate_threshold: float,
@@ -233,10 +241,12 @@ def decode(loop: FastDecoderLoop, max_steps: int, early_stopping: bool, gate_thr
 
 
 @torch.no_grad()
-def fast_infer(decoder: torch.nn.Module, memory: Tensor, memory_lengths: Tensor, *, early_stopping: bool,
-               max_steps: int, prenet_dropout: bool = True, precision: str = "fp32",
+def fast_infer(decoder: torch.nn.Module, linears: DecoderLinears, memory: Tensor, memory_lengths: Tensor, *,
+               early_stopping: bool, max_steps: int, prenet_dropout: bool = True, precision: str = "fp32",
                stop_check_interval: Optional[int] = None) -> DecoderInference:
     """Free-running decoding with the fast loop; same result type and rules as :meth:`Decoder.infer`.
+
+    ``linears``: the decoder's products prepared in ``precision`` (:func:`~tacotron2.fast_linears.build_linears`).
 
     ``stop_check_interval`` (default :data:`DEFAULT_STOP_CHECK_INTERVAL` = 8):
     steps between looks at the gate. Larger values save host syncs (CUDA) at
@@ -244,9 +254,7 @@ def fast_infer(decoder: torch.nn.Module, memory: Tensor, memory_lengths: Tensor,
     not depend on it.
     """
     interval = DEFAULT_STOP_CHECK_INTERVAL if stop_check_interval is None else stop_check_interval
-    if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
-        raise ValueError(f"stop_check_interval must be a positive int, got {stop_check_interval!r}")
     interval = min(interval, max_steps)
-    loop = FastDecoderLoop(decoder, memory, memory_lengths, precision=precision, prenet_dropout=prenet_dropout,
-                           block_size=interval)
+    loop = FastDecoderLoop(decoder, linears, memory, memory_lengths, precision=precision,
+                           prenet_dropout=prenet_dropout, block_size=interval)
     return decode(loop, max_steps, early_stopping, decoder.gate_threshold)

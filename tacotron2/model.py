@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import math
-import os
-import sys
-import warnings
-from typing import Optional, Union
+from typing import Optional
 
 import torch
 from torch import Tensor, nn
@@ -14,13 +11,11 @@ from .config import Tacotron2Config
 from .decoder import Decoder
 from .encoder import Encoder
 from .masks import padding_mask
-from .outputs import Tacotron2Inference, Tacotron2InferenceWithLimit, Tacotron2Output
+from .outputs import Tacotron2Generation, Tacotron2Inference, Tacotron2Output
 from .postnet import Postnet
+from .prepared import PreparedTacotron2
 
 GATE_PADDING_LOGIT = 1e3
-#: Frames in these files are skipped when a warning is attributed to the caller's line
-#: (``infer`` is wrapped by ``torch.no_grad``, whose frame lies in torch).
-_INTERNAL_FILES = (os.path.dirname(torch.__file__) + os.sep, os.path.abspath(__file__))
 
 
 class Tacotron2(nn.Module):
@@ -77,67 +72,54 @@ class Tacotron2(nn.Module):
             gate = gate.masked_fill(pad, GATE_PADDING_LOGIT)
         return Tacotron2Output(mel, mel_postnet, gate, alignments)
 
-    @torch.no_grad()
+    def prepare_inference(self, backend: Optional[str] = None, precision: str = "fp32",
+                          stop_check_interval: Optional[int] = None) -> PreparedTacotron2:
+        """This model prepared for ``backend`` and ``precision``: a :class:`PreparedTacotron2` the caller holds.
+
+        It reports ``nbytes`` and ``prepare_seconds`` and has :meth:`infer` and
+        :meth:`generate` like the model's. Prepare again after changing the
+        weights. Words and combinations: :mod:`tacotron2.inference`.
+        """
+        return PreparedTacotron2(self, backend, precision, stop_check_interval)
+
     def infer(self, text_padded: Tensor, input_lengths: Tensor, *, early_stopping: Optional[bool] = None,
               max_decoder_steps: Optional[int] = None, prenet_dropout: Optional[bool] = None,
-              return_reached_limit: bool = False, method: str = "fast", precision: str = "fp32",
-              stop_check_interval: Optional[int] = None,
-              ) -> Union[Tacotron2Inference, Tacotron2InferenceWithLimit]:
+              backend: Optional[str] = None, precision: str = "fp32",
+              stop_check_interval: Optional[int] = None) -> Tacotron2Inference:
         """Synthesise mels as NVIDIA's DLE hub model does (batch in any order).
 
+        Returns :class:`Tacotron2Inference` ``(mel_postnet (B, n_mels, T),
+        mel_lengths int32 (B,), alignments (B, T, N))``, NVIDIA's triple.
         ``early_stopping`` defaults to ``not config.decoder_no_early_stopping``,
         ``max_decoder_steps`` to the config's, ``prenet_dropout`` to True (NVIDIA's
         behaviour, and needed: a model trained with prenet dropout, as NVIDIA's
         and ours are, rarely stops without it and runs to ``max_decoder_steps``;
         to get the same output twice, call ``torch.manual_seed(seed)`` first,
-        not ``prenet_dropout=False``). Returns
-        :class:`Tacotron2Inference`, or :class:`Tacotron2InferenceWithLimit`
-        with ``return_reached_limit=True``. Warns when early stopping is on
-        and some items were cut by ``max_decoder_steps``.
+        not ``prenet_dropout=False``). Warns, naming the caller's line, when
+        early stopping is on and some items were cut by ``max_decoder_steps``
+        (:meth:`generate` also returns which).
 
-        ``method="fast"`` (default) decodes with preallocated buffers and
-        checks the stop gate every ``stop_check_interval`` steps (default 8),
-        with the same numbers as ``method="faithful"``, the step-by-step
-        reference loop, to rounding (its fused LSTM products sum in another
-        order; ``precision="fp32_exact"`` is bitwise the faithful loop on CPU,
-        somewhat slower). ``method="cuda_graph"`` replays the decoder from CUDA
-        graphs (CUDA only). ``precision="bf16"`` (CPU), ``"fp16"`` (CUDA) or
-        ``"int8"`` (CPU) runs the decoder LSTMs' matrix products in reduced
-        precision with everything else in fp32; see the README's Performance
-        section for their measured error.
+        ``backend``, ``precision``, ``stop_check_interval``: the inference
+        vocabulary (:mod:`tacotron2.inference`, docs/performance.md). The
+        default is the ``"fast"`` decoder in fp32, NVIDIA's numbers to
+        rounding (``"reference"`` in training mode or under autocast);
+        ``precision="fp32_exact"`` is bitwise the reference loop. Each call
+        prepares a transient :class:`PreparedTacotron2`; hold one from
+        :meth:`prepare_inference` to pay that once.
         """
-        if max_decoder_steps is not None and (isinstance(max_decoder_steps, bool)
-                                              or not isinstance(max_decoder_steps, int) or max_decoder_steps < 1):
-            raise ValueError(f"max_decoder_steps must be a positive int, got {max_decoder_steps!r}")
-        memory = self.encode(text_padded, input_lengths)
-        result = self.decoder.infer(memory, input_lengths, early_stopping=early_stopping,
-                                    max_decoder_steps=max_decoder_steps,
-                                    prenet_dropout=True if prenet_dropout is None else bool(prenet_dropout),
-                                    method=method, precision=precision, stop_check_interval=stop_check_interval)
-        mel_postnet = result.mel + self.postnet(result.mel)
-        stopping = self.decoder.early_stopping if early_stopping is None else early_stopping
-        if stopping and bool(result.reached_limit.any()):
-            cut = torch.nonzero(result.reached_limit).flatten().tolist()
-            warnings.warn(f"Tacotron2.infer reached max_decoder_steps={result.mel.size(2)} before the gate "
-                          f"stopped {len(cut)} of {len(result.reached_limit)} batch items (indices {cut}); "
-                          "their mels are cut off. Raise max_decoder_steps if the text is long.",
-                          RuntimeWarning, stacklevel=_caller_stacklevel())
-        if return_reached_limit:
-            return Tacotron2InferenceWithLimit(mel_postnet, result.mel_lengths, result.alignments,
-                                               result.reached_limit)
-        return Tacotron2Inference(mel_postnet, result.mel_lengths, result.alignments)
+        prepared = PreparedTacotron2(self, backend, precision, stop_check_interval)
+        return Tacotron2Inference(*prepared.generate(text_padded, input_lengths, early_stopping=early_stopping,
+                                                     max_decoder_steps=max_decoder_steps,
+                                                     prenet_dropout=prenet_dropout)[:3])
 
-
-def _caller_stacklevel() -> int:
-    """``stacklevel`` that makes a warning raised in :meth:`Tacotron2.infer` name the caller's line.
-
-    Counts the frames above the caller of this function that belong to this
-    file or to torch (the ``no_grad`` decorator), however many there are.
-    """
-    level, frame = 1, sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_INTERNAL_FILES):
-        frame, level = frame.f_back, level + 1
-    return level
+    def generate(self, text_padded: Tensor, input_lengths: Tensor, *, early_stopping: Optional[bool] = None,
+                 max_decoder_steps: Optional[int] = None, prenet_dropout: Optional[bool] = None,
+                 backend: Optional[str] = None, precision: str = "fp32",
+                 stop_check_interval: Optional[int] = None) -> Tacotron2Generation:
+        """:meth:`infer` that also returns ``reached_limit`` bool (B,) (:class:`Tacotron2Generation`)."""
+        prepared = PreparedTacotron2(self, backend, precision, stop_check_interval)
+        return prepared.generate(text_padded, input_lengths, early_stopping=early_stopping,
+                                 max_decoder_steps=max_decoder_steps, prenet_dropout=prenet_dropout)
 
 
 def _check_text(text_padded: Tensor, input_lengths: Tensor, n_symbols: int) -> None:

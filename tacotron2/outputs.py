@@ -29,9 +29,9 @@ class Tacotron2Inference(NamedTuple):
     alignments: Tensor
 
 
-class Tacotron2InferenceWithLimit(NamedTuple):
-    """:class:`Tacotron2Inference` plus ``reached_limit`` bool (B,): items still going
-    when ``max_decoder_steps`` ended the loop."""
+class Tacotron2Generation(NamedTuple):
+    """What :meth:`Tacotron2.generate` returns: :class:`Tacotron2Inference` plus
+    ``reached_limit`` bool (B,), the items still going when ``max_decoder_steps`` ended the loop."""
 
     mel_postnet: Tensor
     mel_lengths: Tensor

@@ -13,16 +13,12 @@ writes ``x @ weight.T + bias`` for ``x`` (B, in) into a preallocated ``out``
 * :class:`Int8Linear`: dynamic quantization, int8 weights with one symmetric
   scale per output channel, activations quantized per call
   (``torch.ops.quantized.linear_dynamic``, CPU only); fp32 output and bias.
-* :class:`PackedLinear`: the weight reordered once into oneDNN's blocked
-  layout (fp32 or bf16) and multiplied with oneDNN's linear kernel, which
-  streams a large weight at close to memory bandwidth where ``addmm`` on the
-  plain layout does not (CPU only; about 1.7x faster at batch 1 and 3x at
-  batch 4 for the hub decoder's LSTM matrices). Summation order differs from
-  ``addmm``, so results agree to rounding, not bit for bit.
-
 :func:`make_lstm_linear` fuses an ``nn.LSTMCell``'s two products into one:
 ``[x, h] @ [W_ih | W_hh].T + (b_ih + b_hh)``, one weight read per step
-instead of two calls.
+instead of two calls. Every op reports ``nbytes``, the memory it holds beyond
+the model's own parameters. (An earlier version multiplied oneDNN-reordered
+weights through private ``torch.ops.mkldnn`` ops; on a quiet machine that
+measured no faster than ``addmm``, so it was dropped.)
 """
 from __future__ import annotations
 
@@ -32,30 +28,17 @@ from typing import Optional, Union
 import torch
 from torch import Tensor
 
-PRECISIONS = ("fp32", "fp32_exact", "bf16", "fp16", "int8")
-FULL_PRECISIONS = ("fp32", "fp32_exact")  # the model's own dtype: allowed for every method and model dtype
-REDUCED_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
-
-# Documented bound on ||mel - mel_fp32|| / ||mel_fp32|| (postnet mels, prenet dropout off, fixed
-# number of steps) with about 5x margin over what was measured on random tiny and hub-size models
-# (measured: bf16 5e-4 to 8e-4, fp16 5e-5 to 1.3e-4, int8 1.8e-3 to 2.1e-3; README "Performance").
-DOCUMENTED_RELATIVE_ERROR = {"fp32": 1e-6, "fp32_exact": 0.0, "bf16": 5e-3, "fp16": 1e-3, "int8": 1e-2}
-
-
-def check_precision(precision: str, device: torch.device) -> None:
-    """Raise ``ValueError`` for an unknown precision or one the device cannot run."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    if precision == "int8" and device.type != "cpu":
-        raise ValueError(f"precision='int8' runs on CPU only, the model is on {device}; use 'fp16' on CUDA")
+from .inference import REDUCED_DTYPES
 
 
 class ExactLinear:
     """``x @ weight.T (+ bias)`` computed by the same ATen call as ``nn.Linear`` on a 2-d input."""
 
-    def __init__(self, weight: Tensor, bias: Optional[Tensor]) -> None:
+    def __init__(self, weight: Tensor, bias: Optional[Tensor], owned: bool = False) -> None:
         self.weight_t = weight.t()
         self.bias = bias
+        #: bytes held beyond the model's parameters (``owned``: the weight was built for this op)
+        self.nbytes = _bytes(weight, bias) if owned else 0
 
     def __call__(self, x: Tensor, out: Tensor) -> Tensor:
         """``x`` (B, in) -> ``out`` (B, out), written in place and returned."""
@@ -71,6 +54,7 @@ class ReducedLinear:
         self.dtype = dtype
         self.weight_t = weight.detach().to(dtype).t()
         self.bias = None if bias is None else bias.detach().float()
+        self.nbytes = _bytes(self.weight_t, self.bias)
 
     def __call__(self, x: Tensor, out: Tensor) -> Tensor:
         """``x`` (B, in) -> ``out`` (B, out) fp32, written in place and returned."""
@@ -92,29 +76,11 @@ class Int8Linear:
             quantized = torch.quantize_per_channel(weight, scales, zero_points, 0, torch.qint8)
         self.packed = torch.ops.quantized.linear_prepack(
             quantized, None if bias is None else bias.detach().float())
+        self.nbytes = weight.numel() + 8 * scales.numel() + (0 if bias is None else 4 * bias.numel())
 
     def __call__(self, x: Tensor, out: Tensor) -> Tensor:
         """``x`` (B, in) fp32 -> ``out`` (B, out) fp32, written in place and returned."""
         return out.copy_(torch.ops.quantized.linear_dynamic(x, self.packed))
-
-
-class PackedLinear:
-    """oneDNN linear on a prepacked weight (CPU): fp32, or bf16 with fp32 bias and output."""
-
-    def __init__(self, weight: Tensor, bias: Optional[Tensor], dtype: torch.dtype) -> None:
-        self.dtype = dtype
-        self.packed = torch.ops.mkldnn._reorder_linear_weight(weight.detach().to(dtype).contiguous(), None)
-        bias = None if bias is None else bias.detach().float().contiguous()
-        self.fused_bias = bias if dtype == torch.float32 else None
-        self.bias = None if dtype == torch.float32 else bias
-
-    def __call__(self, x: Tensor, out: Tensor) -> Tensor:
-        """``x`` (B, in) contiguous fp32 -> ``out`` (B, out) fp32, written in place and returned."""
-        out.copy_(torch.ops.mkldnn._linear_pointwise(x.to(self.dtype), self.packed, self.fused_bias,
-                                                     "none", [], ""))
-        if self.bias is not None:
-            out.add_(self.bias)
-        return out
 
 
 class SplitLSTMProduct:
@@ -128,46 +94,42 @@ class SplitLSTMProduct:
         self.input_size = cell.input_size
         self.ih = ExactLinear(cell.weight_ih, cell.bias_ih)
         self.hh = ExactLinear(cell.weight_hh, cell.bias_hh)
+        self.nbytes = 0
 
     def __call__(self, x: Tensor, out: Tensor) -> Tensor:
         """``x`` = ``[input, h]`` (B, in + H) -> ``out`` (B, 4H), written in place and returned.
 
-        The input product goes to a fresh (B, 4H) tensor: this object is cached on the
-        decoder and shared by concurrent calls, so it keeps no scratch of its own.
+        The input product goes to a fresh (B, 4H) tensor: a prepared decoder may be
+        shared by concurrent calls, so this op keeps no scratch of its own.
         """
         self.hh(x[:, self.input_size:], out)
         return out.add_(self.ih(x[:, :self.input_size], torch.empty_like(out)))
 
 
-LinearOp = Union[ExactLinear, ReducedLinear, Int8Linear, PackedLinear, SplitLSTMProduct]
+def _bytes(*tensors: Optional[Tensor]) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors if t is not None)
 
 
-def onednn_packing_available(device: torch.device) -> bool:
-    """Whether :class:`PackedLinear` can run: a CPU tensor and a PyTorch build with oneDNN enabled."""
-    return (device.type == "cpu" and torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled
-            and hasattr(torch.ops.mkldnn, "_reorder_linear_weight"))
+LinearOp = Union[ExactLinear, ReducedLinear, Int8Linear, SplitLSTMProduct]
 
 
 def make_lstm_linear(cell: torch.nn.LSTMCell, precision: str) -> LinearOp:
     """One product for an LSTM cell's gates: input ``[x, h]`` (B, in + hidden) -> (B, 4 * hidden).
 
-    fp32 and bf16 use :class:`PackedLinear` where oneDNN is available on
-    the cell's device, otherwise the same product as :func:`make_linear`;
-    ``"fp32_exact"`` keeps the two products apart (:class:`SplitLSTMProduct`).
+    ``"fp32_exact"`` keeps the two products apart (:class:`SplitLSTMProduct`);
+    the other precisions multiply the fused weight (:func:`make_linear`).
     """
     if precision == "fp32_exact":
         return SplitLSTMProduct(cell)
     weight = torch.cat((cell.weight_ih.detach(), cell.weight_hh.detach()), 1)
     bias = None if cell.bias_ih is None else (cell.bias_ih.detach() + cell.bias_hh.detach())
-    if precision in ("fp32", "bf16") and weight.dtype == torch.float32 and onednn_packing_available(weight.device):
-        return PackedLinear(weight, bias, torch.float32 if precision == "fp32" else torch.bfloat16)
     return make_linear(weight, bias, precision)
 
 
 def make_linear(weight: Tensor, bias: Optional[Tensor], precision: str) -> LinearOp:
-    """The matrix product for ``weight`` (out, in) in ``precision`` (one of :data:`PRECISIONS`)."""
-    if precision == "fp32":
-        return ExactLinear(weight, bias)
+    """The matrix product for a weight built for it, ``weight`` (out, in), in ``precision``."""
+    if precision in ("fp32", "fp32_exact"):
+        return ExactLinear(weight, bias, owned=True)
     if precision == "int8":
         return Int8Linear(weight, bias)
     return ReducedLinear(weight, bias, REDUCED_DTYPES[precision])

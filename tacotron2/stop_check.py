@@ -1,9 +1,10 @@
 """Gate (stop token) bookkeeping for decoding in blocks of steps with one host sync per block.
 
-The faithful loop tests ``sigmoid(gate) > gate_threshold`` after every step
-and reads the result on the host. :class:`StopTracker` instead records, on the
-device, the first step at which each item's gate fired, one block of gate
-logits at a time; the host looks once per block. Frames decoded after the last
+NVIDIA's stop rule, in one place for every backend: an item stops at its first
+frame with ``sigmoid(gate) > gate_threshold``. :class:`StopTracker` records, on
+the device, the first step at which each item's gate fired, one block of gate
+logits at a time; the host looks once per block (the reference loop feeds it
+one step at a time). Frames decoded after the last
 item stopped are then discarded, so lengths and outputs are those of a
 step-by-step check.
 """
@@ -17,7 +18,7 @@ class StopTracker:
     """First gate firing per batch item.
 
     ``first_fire`` (B,) int64 holds the step index of each item's first frame
-    with ``sigmoid(gate) > threshold`` (NaN counts as firing, as in the faithful
+    with ``sigmoid(gate) > threshold`` (NaN counts as firing, as in NVIDIA's
     ``not (p <= threshold)`` test), or ``max_steps`` if it has not fired yet.
     """
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Dict, Mapping
 
+#: Mel upsampler (ConvTranspose1d) kernel and stride: NVIDIA's WaveGlow, 256 audio samples per mel frame.
+UPSAMPLE_KERNEL = 1024
+HOP_LENGTH = 256
+
 _WN_FIELDS = ("n_layers", "kernel_size", "n_channels")
 _WAVEGLOW_FIELDS = ("n_mel_channels", "n_flows", "n_group", "n_early_every", "n_early_size", "WN_config")
 

@@ -1,83 +1,76 @@
-"""WaveGlow inference replayed from a CUDA graph (fixed batch size and mel length).
+"""WaveGlow inference replayed from CUDA graphs, one per mel shape (the ``"cuda_graph"`` backend).
 
 At batch 1 on a fast GPU, WaveGlow's hundreds of small kernel launches cost
-more than the arithmetic; capturing the prepared fast path
-(:mod:`waveglow.fast_infer`) once and replaying it removes the launch
-overhead. The latent is drawn outside the graph with
-:func:`waveglow.chunked.draw_latent` (the order of :meth:`WaveGlow.infer`)
-and copied in, so a seeded call equals a seeded ``model.infer`` of the same
-compute dtype up to rounding.
+more than the arithmetic; capturing the fast form (:mod:`waveglow.fast_infer`)
+once per ``(batch, frames)`` and replaying it removes the launch overhead. The
+latent is drawn outside the graph in NVIDIA's order
+(:func:`waveglow.noise.draw_latent`) and copied in, so a seeded call equals a
+seeded fast call of the same precision up to rounding. :class:`GraphedWaveGlow`
+keeps at most ``max_graphs`` captures (the oldest is dropped first).
 """
 from __future__ import annotations
 
-from typing import Optional
+from collections import OrderedDict
+from typing import Tuple
 
 import torch
-from torch import nn
-
-from .chunked import draw_latent
-from .fast_infer import PreparedWaveGlow, prepared_form
-from .model import HOP_LENGTH
 
 WARMUP_RUNS = 2
 
 
-class GraphedWaveGlow:
-    """Captured ``model.infer`` for mels of shape ``(batch, n_mel, frames)`` on CUDA.
+class _Capture:
+    """One captured ``form.infer`` for mels of shape ``(batch, n_mel, frames)``."""
 
-    Args:
-        model: a :class:`~waveglow.WaveGlow` on a CUDA device, in eval mode.
-        batch: batch size of every call.
-        frames: mel frames of every call.
-        compute_dtype: as for :meth:`WaveGlow.infer` (``torch.float16`` for the fast path).
-        fold_upsampler: as for :meth:`WaveGlow.infer`.
-
-    Calling it with a changed model (new weights) captures the graph again.
-    """
-
-    def __init__(self, model: nn.Module, batch: int, frames: int,
-                 compute_dtype: Optional[torch.dtype] = None, fold_upsampler: Optional[bool] = None) -> None:
-        device = model.upsample.weight.device
-        if device.type != "cuda":
-            raise ValueError(f"GraphedWaveGlow needs the model on a CUDA device, got {device}; "
-                             "on CPU call model.infer directly")
-        self.model = model
-        self.compute_dtype = compute_dtype
-        self.fold_upsampler = fold_upsampler
-        self.n_steps = frames * HOP_LENGTH // model.n_group
-        dtype = model.upsample.weight.dtype
-        self.static_mel = torch.zeros(batch, model.config.n_mel_channels, frames, device=device, dtype=dtype)
-        self.static_z = torch.zeros(batch, model.n_group, self.n_steps, device=device)
-        self._capture()
-
-    def _capture(self) -> None:
+    def __init__(self, form, mel_shape: Tuple[int, int, int], z_shape: Tuple[int, int, int],
+                 device: torch.device, dtype: torch.dtype) -> None:
+        self.static_mel = torch.zeros(mel_shape, device=device, dtype=dtype)
+        self.static_z = torch.zeros(z_shape, device=device)
         with torch.inference_mode():
-            self.prepared: PreparedWaveGlow = prepared_form(self.model, self.compute_dtype, self.fold_upsampler)
-            side = torch.cuda.Stream()
-            side.wait_stream(torch.cuda.current_stream())
+            side = torch.cuda.Stream(device)
+            side.wait_stream(torch.cuda.current_stream(device))
             with torch.cuda.stream(side):
                 for _ in range(WARMUP_RUNS):
-                    self.prepared.infer(self.static_mel, 1.0, self.static_z)
-            torch.cuda.current_stream().wait_stream(side)
+                    form.infer(self.static_mel, 1.0, self.static_z)
+            torch.cuda.current_stream(device).wait_stream(side)
             self.graph = torch.cuda.CUDAGraph()
             with torch.cuda.graph(self.graph):
-                self.static_audio = self.prepared.infer(self.static_mel, 1.0, self.static_z)
+                self.static_audio = form.infer(self.static_mel, 1.0, self.static_z)
 
-    def __call__(self, mel: torch.Tensor, sigma: float = 1.0, z: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Mel ``(batch, n_mel, frames)`` -> audio ``(batch, frames * 256)``, as ``model.infer``."""
-        if tuple(mel.shape) != tuple(self.static_mel.shape):
-            raise ValueError(f"this graph was captured for mels of shape {tuple(self.static_mel.shape)}, "
-                             f"got {tuple(mel.shape)}; build another GraphedWaveGlow for that shape")
-        if not self.prepared.is_current():
-            self._capture()
-        batch = mel.size(0)
-        if z is None:
-            z = draw_latent(self.model, batch, self.n_steps, mel.device)
-        else:
-            self.model._check_z(z, batch, self.n_steps)
+    @property
+    def nbytes(self) -> int:
+        return sum(t.numel() * t.element_size() for t in (self.static_mel, self.static_z, self.static_audio))
+
+    def __call__(self, mel: torch.Tensor, sigma: float, z: torch.Tensor) -> torch.Tensor:
         with torch.inference_mode():
             self.static_mel.copy_(mel)
             self.static_z.copy_(sigma * z.float())
             self.graph.replay()
             audio = self.static_audio.clone()
-        return audio.clone()
+        return audio.clone()  # a normal tensor outside inference mode
+
+
+class GraphedWaveGlow:
+    """Graph-replayed ``form.infer`` (a :class:`~waveglow.fast_infer.FastWaveGlow` on CUDA), per mel shape."""
+
+    def __init__(self, form, max_graphs: int = 4) -> None:
+        weight = form.model.upsample.weight
+        if weight.device.type != "cuda":
+            raise ValueError(f"backend='cuda_graph' needs the model on a CUDA device, it is on {weight.device}")
+        self.form, self.max_graphs = form, max_graphs
+        self.captures: "OrderedDict[Tuple[int, ...], _Capture]" = OrderedDict()
+
+    @property
+    def nbytes(self) -> int:
+        """Static input and output buffers of the captures kept (graph memory pools not counted)."""
+        return sum(c.nbytes for c in self.captures.values())
+
+    def infer(self, mel: torch.Tensor, sigma: float, z: torch.Tensor) -> torch.Tensor:
+        """Checked mel ``(B, n_mel, T_mel)`` and latent ``z`` -> audio ``(B, T_mel * 256)``."""
+        key = tuple(mel.shape) + (mel.dtype,)
+        capture = self.captures.pop(key, None)
+        if capture is None:
+            capture = _Capture(self.form, tuple(mel.shape), tuple(z.shape), mel.device, mel.dtype)
+            while len(self.captures) >= self.max_graphs:
+                self.captures.popitem(last=False)
+        self.captures[key] = capture
+        return capture(mel, sigma, z)

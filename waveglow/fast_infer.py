@@ -1,7 +1,7 @@
 """WaveGlow's inference form: the same function as :meth:`WaveGlow.infer`, rearranged to run faster.
 
-:class:`PreparedWaveGlow` is built once from a :class:`~waveglow.WaveGlow`
-(and rebuilt whenever a parameter changes). Per flow it holds
+:class:`FastWaveGlow` is built once from a :class:`~waveglow.WaveGlow`, held
+by the :class:`~waveglow.prepared.PreparedWaveGlow` the caller owns. Per flow it holds
 
 * the weight-norm-folded ``start`` and dilated ``in_layers`` convolutions;
 * the ``cond_layers`` of all WN layers stacked into one 1x1 convolution
@@ -15,13 +15,13 @@
 * with ``fold_upsampler=True``, instead of the stacked conditioning weight,
   each layer's conditioning folded together with the mel upsampler
   (:mod:`waveglow.phase_condition`): half the conditioning work, computed
-  from the mel frames directly, at a one-off cost of about 6 s in fp32, 3 s
-  in bf16 (hub models, 2 cores) when the form is built.
+  from the mel frames directly, at a one-off cost when the form is built
+  (``PreparedWaveGlow.prepare_seconds`` reports it).
 
-The affine update is ``(x - b) * exp(-log_s)``, the same value as the
-faithful ``(x - b) / exp(log_s)`` to an ulp. All of this is exact algebra:
-in fp32 the result equals the faithful path to rounding (the tests hold it
-to 1e-4). With ``compute_dtype`` set to ``torch.bfloat16`` (CPU) or
+The coupling, the layer loop and the noise order are those of every backend
+(:mod:`waveglow.coupling`, :mod:`waveglow.noise`). All of this is exact
+algebra: in fp32 the result equals the reference path to rounding (the tests
+hold it to 1e-4). With ``compute_dtype`` set to ``torch.bfloat16`` (CPU) or
 ``torch.float16`` (CUDA) the convolutions run in that dtype, while the
 audio stream, the exp of the log-scales, the affine update and the 1x1
 inverse stay in fp32 (see :mod:`waveglow.precision`).
@@ -29,24 +29,23 @@ inverse stay in fp32 (see :mod:`waveglow.precision`).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Iterator, List, Optional, Union
+from typing import Iterator, List, Optional
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .flow_plan import FlowPlan, fold_wn, parameter_key
-from .int8_infer import Int8WaveGlow
+from .coupling import affine_inverse, gated_activation, merge_halves, split_halves, wn_layer_loop
+from .flow_plan import FlowPlan, fold_wn, plan_bytes
+from .noise import latent_slices
 from .phase_condition import PhaseGeometry, add_phase_condition, fold_upsampler, phase_geometry, stack_frames
-from .precision import check_compute_dtype
 
 
 def pointwise(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None) -> torch.Tensor:
     """A 1x1 convolution as a matrix product: ``x`` ``(B, I, T)``, ``weight`` ``(O, I)`` -> ``(B, O, T)``.
 
     Used for the small inverse 1x1 convolution; the WN's 1x1 convolutions run
-    as ``conv1d`` (oneDNN on CPU), which measured 1.1-1.5x faster than
-    ``addmm`` for their widths on a 2-core Zen 5.
+    as ``conv1d`` (oneDNN on CPU), which measured faster than ``addmm`` for their widths.
     """
     if bias is None:
         return torch.matmul(weight, x)
@@ -85,11 +84,11 @@ def _fold_plan(plan: FlowPlan, upsample: nn.Module, n_group: int, in_place_produ
                    in_biases=list(bias.chunk(n_layers)))
 
 
-class PreparedWaveGlow:
+class FastWaveGlow:
     """Folded, fused weights of a :class:`~waveglow.WaveGlow` for fast inference.
 
-    Built with :meth:`build`; :meth:`infer` draws noise in the faithful
-    order and returns audio ``(B, T_mel * 256)``.
+    :meth:`infer` takes a checked mel and the latent ``z`` (drawn in NVIDIA's
+    order by the caller) and returns audio ``(B, T_mel * 256)``.
 
     Args:
         model: the source model (kept by reference for the upsampler and noise).
@@ -108,7 +107,6 @@ class PreparedWaveGlow:
         self.model = model
         weight = model.upsample.weight
         self.compute_dtype = weight.dtype if compute_dtype is None else compute_dtype
-        self.key = parameter_key(model)
         self.geometry: Optional[PhaseGeometry] = None
         if fold_upsampler:
             self.geometry = phase_geometry(model.upsample, model.n_group)
@@ -130,18 +128,15 @@ class PreparedWaveGlow:
         self.flows = flows
         self.n_channels = model.config.WN_config.n_channels
         self.kernel_size = model.config.WN_config.kernel_size
-
-    def is_current(self) -> bool:
-        """Whether the source model's parameters are unchanged since :meth:`__init__`."""
-        return parameter_key(self.model) == self.key
+        self.nbytes = sum(plan_bytes(plan) for plan in flows)
 
     def _conditions(self, plan: FlowPlan, spect: torch.Tensor) -> Iterator[torch.Tensor]:
         """Each WN layer's conditioning ``(B, 2C, T)`` (``cond_layers`` plus ``in_layers`` bias) in turn.
 
         On CUDA all layers of the flow are one stacked 1x1 convolution; on CPU
         each layer's slice of the stacked weight is applied just before the
-        layer needs it, which keeps the result in cache and measured 1.3x
-        faster in fp32 than the stacked product (equal in bf16) on a 2-core Zen 5.
+        layer needs it, which keeps the result in cache (measured faster in
+        fp32 than the stacked product, equal in bf16).
         """
         rows = 2 * self.n_channels
         n_layers = len(plan.in_weights)
@@ -173,32 +168,23 @@ class PreparedWaveGlow:
     def _coupling(self, plan: FlowPlan, kept: torch.Tensor, cond_input: torch.Tensor) -> torch.Tensor:
         """``kept`` ``(B, h, T)`` and the conditioning input -> ``[b, log_s]`` ``(B, 2h, T)``, at least fp32."""
         width = self.n_channels
-        x = F.conv1d(kept, plan.start_weight, plan.start_bias)
-        out: Optional[torch.Tensor] = None
-        last = len(plan.in_weights) - 1
         conditions = None if plan.phase_weights is not None else self._conditions(plan, cond_input)
-        for i in range(len(plan.in_weights)):
-            z = self._layer_input(plan, i, x, cond_input, conditions)
-            acts = torch.tanh(z[:, :width]).mul_(torch.sigmoid(z[:, width:]))
-            res_skip = F.conv1d(acts, plan.res_weights[i], plan.res_biases[i])
-            if i < last:
-                x = x + res_skip[:, :width]
-                skip = res_skip[:, width:]
-            else:
-                skip = res_skip
-            # the skip sum is only 2h channels wide: accumulate it in at least fp32
-            out = skip.to(torch.promote_types(skip.dtype, torch.float32)) if out is None else out.add_(skip)
-        return out
+
+        def activations(i: int, x: torch.Tensor) -> torch.Tensor:
+            return gated_activation(self._layer_input(plan, i, x, cond_input, conditions), width)
+
+        # the skip sum is only 2h channels wide: accumulate it in at least fp32
+        return wn_layer_loop(F.conv1d(kept, plan.start_weight, plan.start_bias), len(plan.in_weights), width,
+                             activations, lambda i, acts: F.conv1d(acts, plan.res_weights[i], plan.res_biases[i]),
+                             skip_dtype=torch.promote_types(self.compute_dtype, torch.float32))
 
     def _flow(self, plan: FlowPlan, audio: torch.Tensor, cond_input: torch.Tensor) -> torch.Tensor:
         """Invert one flow: ``audio`` ``(B, c, T)`` fp32 or compute dtype -> same shape."""
-        n_half = audio.size(1) // 2
-        first, second = audio[:, :n_half], audio[:, n_half:]
-        kept, changed = (second, first) if plan.swapped else (first, second)
+        kept, changed = split_halves(audio, plan.swapped)
+        n_half = kept.size(1)
         out = self._coupling(plan, kept.to(self.compute_dtype), cond_input).to(audio.dtype)
-        changed = (changed - out[:, :n_half]) * torch.exp(-out[:, n_half:])
-        merged = torch.cat([changed, kept] if plan.swapped else [kept, changed], 1)
-        return pointwise(merged, plan.inverse_weight.to(audio.dtype))
+        changed = affine_inverse(changed, out[:, :n_half], out[:, n_half:])
+        return pointwise(merge_halves(kept, changed, plan.swapped), plan.inverse_weight.to(audio.dtype))
 
     def _condition_input(self, mel: torch.Tensor) -> torch.Tensor:
         """What the conditioning is computed from, in the compute dtype: the stacked mel frames when the
@@ -207,65 +193,22 @@ class PreparedWaveGlow:
             return stack_frames(mel.to(self.compute_dtype), self.geometry.frames)
         return self.model.squeezed_condition(mel).to(self.compute_dtype)
 
-    def infer(self, mel: torch.Tensor, sigma: float = 1.0, z: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Mel ``(B, n_mel, T_mel)`` -> audio ``(B, T_mel * 256)``, as :meth:`WaveGlow.infer`.
+    def infer(self, mel: torch.Tensor, sigma: float, z: torch.Tensor) -> torch.Tensor:
+        """Checked mel ``(B, n_mel, T_mel)`` and latent ``z`` -> audio ``(B, T_mel * 256)``.
 
         The audio stream is kept in the model's dtype, or in fp32 when a lower
         ``compute_dtype`` was chosen; the result has that dtype.
         """
         model = self.model
         cond_input = self._condition_input(mel)
-        batch, n_steps = mel.size(0), mel.size(2) * model.upsample.stride[0] // model.n_group
-        if z is not None:
-            model._check_z(z, batch, n_steps)
         stream_dtype = mel.dtype if self.compute_dtype == mel.dtype else torch.float32
-        like = mel.new_empty(0, dtype=stream_dtype)  # dtype and device of the noise
-        shape = (batch, model.n_group, n_steps)
-        position = model.n_group - model.n_remaining_channels
-        audio = sigma * model._noise(z, position, model.n_remaining_channels, shape, like)
+        slices = iter(latent_slices(model.config))
+        start, size = next(slices)
+        audio = sigma * z[:, start:start + size].to(stream_dtype)
         for k in reversed(range(model.n_flows)):
             plan = self.flows[k]
             audio = self._flow(plan, audio, cond_input)
             if plan.early:
-                position -= model.n_early_size
-                noise = model._noise(z, position, model.n_early_size, shape, like)
-                audio = torch.cat([sigma * noise, audio], 1)
-        return audio.permute(0, 2, 1).reshape(batch, -1)
-
-
-def prepared_form(model: nn.Module, compute_dtype: Optional[torch.dtype] = None,
-                  fold_upsampler: Optional[bool] = None) -> Union[PreparedWaveGlow, Int8WaveGlow]:
-    """The model's cached inference form for ``compute_dtype``, rebuilt if stale.
-
-    A :class:`PreparedWaveGlow`, or for ``compute_dtype=torch.int8`` an
-    :class:`~waveglow.int8_infer.Int8WaveGlow` (CPU; it always folds the
-    upsampler). The cache lives on the model (``model._prepared``, one entry
-    per compute dtype and fold choice) and is keyed on every parameter's
-    storage and version counter, so ``load_state_dict``, an optimiser step,
-    ``.to()`` or :meth:`~waveglow.WaveGlow.remove_weightnorm` all trigger a
-    rebuild.
-
-    Args:
-        fold_upsampler: ``True``/``False`` ask for the form with/without the
-            upsampler folded into the conditioning; ``None`` takes the folded
-            form if one was built for this dtype and is current, else the
-            unfolded one (cheap to build).
-
-    Raises:
-        ValueError: ``fold_upsampler=False`` with ``torch.int8``.
-    """
-    dtype = check_compute_dtype(compute_dtype, model.upsample.weight)
-    cache = model.__dict__.setdefault("_prepared", {})
-    for stale in [key for key, form in cache.items() if not form.is_current()]:
-        del cache[stale]
-    if dtype == torch.int8:
-        if fold_upsampler is False:
-            raise ValueError("compute_dtype=torch.int8 always folds the upsampler; leave fold_upsampler unset")
-        fold = True
-    else:
-        fold = (dtype, True) in cache if fold_upsampler is None else bool(fold_upsampler)
-    prepared = cache.get((dtype, fold))
-    if prepared is None:
-        prepared = Int8WaveGlow(model) if dtype == torch.int8 else PreparedWaveGlow(model, dtype, fold_upsampler=fold)
-        cache[(dtype, fold)] = prepared
-    return prepared
+                start, size = next(slices)
+                audio = torch.cat([sigma * z[:, start:start + size].to(stream_dtype), audio], 1)
+        return audio.permute(0, 2, 1).reshape(mel.size(0), -1)

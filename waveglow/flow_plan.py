@@ -1,5 +1,5 @@
 """The folded weights of one WaveGlow flow, shared by the inference forms (:mod:`waveglow.fast_infer`,
-:mod:`waveglow.int8_infer`), and the key that tells when they are stale."""
+:mod:`waveglow.int8_infer`), and their size."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -63,6 +63,11 @@ def fold_wn(wn: nn.Module, n_half: int) -> dict:
                 cond_bias=torch.cat(cond_biases), res_weights=res_weights, res_biases=res_biases)
 
 
-def parameter_key(model: nn.Module) -> Tuple:
-    """Identity of every parameter's current value: storage, version counter, device, dtype."""
-    return tuple((p.data_ptr(), p._version, p.device, p.dtype) for p in model.parameters())
+def plan_bytes(plan: object) -> int:
+    """Bytes of every tensor (and list of tensors) held by a dataclass plan."""
+    total = 0
+    for value in vars(plan).values():
+        for t in (value if isinstance(value, (list, tuple)) else [value]):
+            if torch.is_tensor(t):
+                total += t.numel() * t.element_size()
+    return total

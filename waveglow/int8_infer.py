@@ -1,4 +1,4 @@
-"""WaveGlow inference with int8 WN products (CPU, opt-in): ``WaveGlow.infer(mel, compute_dtype=torch.int8)``.
+"""WaveGlow inference with int8 WN products (CPU, opt-in): ``WaveGlow.infer(mel, precision="int8")``.
 
 The three products of every WN layer (the dilated ``in_layers`` convolution,
 the conditioning folded with the upsampler, see
@@ -25,37 +25,31 @@ slices and reshapes. The layer loop of a flow is one ``torch.compile``
 graph (Inductor fuses the padding, quantization, dequantization and gate into
 a few C++ loops around the products); all flows share it (their weights are
 padded to the widest flow) and its time axis is dynamic, so it compiles
-once per process (about 30-60 s on two cores; Inductor's on-disk cache makes
-later processes faster). Without a working C++ toolchain the compile fails:
+once per process, while the form is prepared (``prepare_seconds`` includes
+it; Inductor's on-disk cache makes later processes faster). Without a working C++ toolchain the compile fails:
 the form warns and runs the same graph eagerly, which is slower than bf16.
 
 Memory: about 0.55 GB of int8 weights for the 256-channel hub model (1.2 GB
 for 512 channels), almost all of it the folded conditioning (32 phase
-matrices per layer).
+matrices per layer); ``PreparedWaveGlow.nbytes`` reports it.
 
-Speed and error (hub-size random weights, 256 WN channels, 2 Zen 5 cores):
-0.77 s of compute per second of audio against 1.29 for bf16 with the folded
-upsampler and 2.97 for the faithful fp32 path; 48.8 dB SNR against fp32
-(bf16: 54.2 dB). See the README's Performance section and
-``benchmarks/waveglow_bench.py``; the tests hold the error to
-:data:`INT8_REL_TOL`.
+Speed and error: ``benchmarks/waveglow_bench.py`` and docs/performance.md; the
+tests hold the error to ``DOCUMENTED_RELATIVE_ERROR["int8"]`` (:mod:`waveglow.inference`).
 """
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .flow_plan import FlowPlan, fold_wn, parameter_key
+from .coupling import affine_inverse, gated_activation, merge_halves, split_halves, wn_layer_loop
+from .flow_plan import FlowPlan, fold_wn, plan_bytes
+from .noise import latent_slices
 from .phase_condition import fold_upsampler_time_major, phase_geometry, stack_frames
-
-#: Relative L2 error of the int8 path against fp32 that the tests allow (hub-size random weights measured
-#: 3.6e-3 with 256 WN channels, 5.6e-3 with 512; tiny test models about 7e-4).
-INT8_REL_TOL = 0.01
 
 #: Largest magnitude of a symmetric int8 code.
 _QMAX = 127.0
@@ -162,10 +156,8 @@ def coupling_int8(kept: torch.Tensor, frames: torch.Tensor, frame_scales: torch.
     has dilation ``dilations[i]``. This is the function ``torch.compile`` compiles.
     """
     length, width, n_frames = kept.size(0), start_weight.size(1), frames.size(0)
-    x = torch.addmm(start_bias, kept, start_weight)
-    out: Optional[torch.Tensor] = None
-    last = len(in_weights) - 1
-    for i in range(len(in_weights)):
+
+    def activations(i: int, x: torch.Tensor) -> torch.Tensor:
         taps_q, taps_s = quantize_taps(x, kernel_size, dilations[i])
         # (T_mel, P, 2C) views: one index per axis, which keeps Inductor's loads vectorized with a dynamic T
         cond = torch._int_mm(frames, phase_weights[i]).view(n_frames, -1, 2 * width)
@@ -173,23 +165,21 @@ def coupling_int8(kept: torch.Tensor, frames: torch.Tensor, frame_scales: torch.
         z = (product.float() * taps_s.view(n_frames, -1, 1) * in_scales[i]
              + cond.float() * frame_scales.view(n_frames, 1, 1) * phase_scales[i].view(-1, 2 * width)
              + biases[i])
-        acts = (torch.tanh(z[..., :width]) * torch.sigmoid(z[..., width:])).view(length, width)
+        return gated_activation(z, width, dim=-1).view(length, width)
+
+    def res_skip(i: int, acts: torch.Tensor) -> torch.Tensor:
         acts_q, acts_s = quantize_rows(acts)
-        res_skip = torch._int_mm(acts_q, res_weights[i]).float() * acts_s * res_scales[i] + res_biases[i]
-        if i < last:
-            x = x + res_skip[:, :width]
-            skip = res_skip[:, width:]
-        else:
-            skip = res_skip
-        out = skip if out is None else out + skip
-    return out
+        return torch._int_mm(acts_q, res_weights[i]).float() * acts_s * res_scales[i] + res_biases[i]
+
+    return wn_layer_loop(torch.addmm(start_bias, kept, start_weight), len(in_weights), width, activations, res_skip)
 
 
 class Int8WaveGlow:
-    """The int8 inference form of a :class:`~waveglow.WaveGlow` (CPU), built by :func:`int8_form`.
+    """The int8 inference form of a :class:`~waveglow.WaveGlow` (CPU), held by a
+    :class:`~waveglow.prepared.PreparedWaveGlow`.
 
     Args:
-        model: the source model (kept by reference for the noise and the parameter key).
+        model: the source model (kept by reference for its configuration).
         compile: run the layer loop through ``torch.compile`` (the fast path;
             ``False`` runs the same maths eagerly, for tests and debugging).
 
@@ -200,13 +190,12 @@ class Int8WaveGlow:
 
     def __init__(self, model: nn.Module, compile: bool = True) -> None:
         if model.upsample.weight.device.type != "cpu":
-            raise ValueError("compute_dtype=torch.int8 runs on the CPU; on CUDA use torch.float16")
+            raise ValueError("precision='int8' runs on the CPU; on CUDA use 'fp16'")
         geometry = phase_geometry(model.upsample, model.n_group)
         if geometry is None:
-            raise ValueError("compute_dtype=torch.int8 needs an upsampler whose stride is a multiple of n_group "
-                             "and whose kernel is a multiple of its stride; use torch.bfloat16")
+            raise ValueError("precision='int8' needs an upsampler whose stride is a multiple of n_group "
+                             "and whose kernel is a multiple of its stride; use 'bf16'")
         self.model, self.geometry = model, geometry
-        self.key = parameter_key(model)
         self.kernel_size = model.config.WN_config.kernel_size
         halves = [model.config.flow_channels(k) // 2 for k in range(model.n_flows)]
         h_max = max(halves)
@@ -219,13 +208,10 @@ class Int8WaveGlow:
                 flows.append(_int8_flow(plan, halves[k], h_max, model.upsample, model.n_group))
         self.flows = flows
         self.h_max = h_max
+        self.nbytes = sum(plan_bytes(flow) for flow in flows)
         self._coupling: Callable[..., torch.Tensor] = (
             torch.compile(coupling_int8, fullgraph=True) if compile else coupling_int8)
         self._compiled = compile
-
-    def is_current(self) -> bool:
-        """Whether the source model's parameters are unchanged since :meth:`__init__`."""
-        return parameter_key(self.model) == self.key
 
     def _run_coupling(self, flow: Int8Flow, kept: torch.Tensor, frames: torch.Tensor,
                       frame_scales: torch.Tensor) -> torch.Tensor:
@@ -239,7 +225,7 @@ class Int8WaveGlow:
                 return self._coupling(*args)
             except Exception as error:  # no C++ toolchain, or an Inductor limitation
                 warnings.warn(f"torch.compile of the int8 WaveGlow failed ({type(error).__name__}: {error}); "
-                              "running it eagerly, which is slower than compute_dtype=torch.bfloat16",
+                              "running it eagerly, which is slower than precision='bf16'",
                               RuntimeWarning, stacklevel=3)
                 self._coupling, self._compiled = coupling_int8, False
         return coupling_int8(*args)
@@ -248,39 +234,24 @@ class Int8WaveGlow:
               frame_scales: torch.Tensor) -> torch.Tensor:
         """Invert one flow on time-major ``audio`` ``(T, c)`` fp32."""
         h = flow.n_half
-        first, second = audio[:, :h], audio[:, h:]
-        kept, changed = (second, first) if flow.swapped else (first, second)
+        kept, changed = split_halves(audio, flow.swapped)
         out = self._run_coupling(flow, kept, frames, frame_scales)
-        changed = (changed - out[:, :h]) * torch.exp(-out[:, h:2 * h])
-        merged = torch.cat([changed, kept] if flow.swapped else [kept, changed], 1)
-        return merged @ flow.inverse_weight.t()
+        changed = affine_inverse(changed, out[:, :h], out[:, h:2 * h])
+        return merge_halves(kept, changed, flow.swapped) @ flow.inverse_weight.t()
 
-    def infer(self, mel: torch.Tensor, sigma: float = 1.0, z: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Mel ``(B, n_mel, T_mel)`` -> fp32 audio ``(B, T_mel * 256)``; noise drawn as :meth:`WaveGlow.infer`."""
-        model = self.model
-        batch, n_steps = mel.size(0), mel.size(2) * model.upsample.stride[0] // model.n_group
-        if z is not None:
-            model._check_z(z, batch, n_steps)
-        like = mel.new_empty(0, dtype=torch.float32)
-        shape = (batch, model.n_group, n_steps)
-        position = model.n_group - model.n_remaining_channels
-        audio = sigma * model._noise(z, position, model.n_remaining_channels, shape, like)
-        noises = []
-        for k in reversed(range(model.n_flows)):
-            if self.flows[k].early:
-                position -= model.n_early_size
-                noises.append(sigma * model._noise(z, position, model.n_early_size, shape, like))
+    def infer(self, mel: torch.Tensor, sigma: float, z: torch.Tensor) -> torch.Tensor:
+        """Checked mel ``(B, n_mel, T_mel)`` and latent ``z`` -> fp32 audio ``(B, T_mel * 256)``."""
+        slices = latent_slices(self.model.config)
         stacked = stack_frames(mel.float(), self.geometry.frames)
-        return torch.stack([self._infer_item(audio[b].t(), [n[b].t() for n in noises], stacked[b].t())
-                            for b in range(batch)]).reshape(batch, -1)
-
-    def _infer_item(self, audio: torch.Tensor, noises: List[torch.Tensor], stacked: torch.Tensor) -> torch.Tensor:
-        """One item, time-major: ``audio`` ``(T, c)``, early ``noises``, stacked frames ``(T_mel, M * n_mel)``."""
-        frames, frame_scales = quantize_rows(stacked)
-        early = iter(noises)
-        for k in reversed(range(len(self.flows))):
-            flow = self.flows[k]
-            audio = self._flow(flow, audio, frames, frame_scales)
-            if flow.early:
-                audio = torch.cat([next(early), audio], 1)
-        return audio
+        items = []
+        for b in range(mel.size(0)):
+            frames, frame_scales = quantize_rows(stacked[b].t())
+            noises = iter([sigma * z[b, start:start + size].float().t() for start, size in slices])
+            audio = next(noises)
+            for k in reversed(range(len(self.flows))):
+                flow = self.flows[k]
+                audio = self._flow(flow, audio, frames, frame_scales)
+                if flow.early:
+                    audio = torch.cat([next(noises), audio], 1)
+            items.append(audio)
+        return torch.stack(items).reshape(mel.size(0), -1)

@@ -1,7 +1,7 @@
 """The invertible 1x1 convolution that mixes channels between flows."""
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Tuple
 
 import torch
 import torch.nn.functional as F
@@ -12,10 +12,8 @@ class Invertible1x1Conv(nn.Module):
     """Channel mixing ``z -> W z`` with its log-determinant, and the inverse.
 
     The weight lives in ``conv.weight`` ``(C, C, 1)`` (NVIDIA's key). The
-    inverse ``W^-1`` is computed once in fp32 and cached; the cache is keyed
-    on the weight's storage, version counter, device and dtype, so any change
-    to the weight (``load_state_dict``, an optimiser step, ``.to()``)
-    recomputes it.
+    inverse ``W^-1`` is computed in fp32 when asked (a ``C x C`` inverse, C <= 8
+    for the hub models: nothing worth caching); prepared forms keep their own copy.
     """
 
     def __init__(self, channels: int) -> None:
@@ -26,21 +24,10 @@ class Invertible1x1Conv(nn.Module):
             weight[:, 0] = -weight[:, 0]
         with torch.no_grad():
             self.conv.weight.copy_(weight.unsqueeze(-1))
-        self._inverse: Optional[torch.Tensor] = None
-        self._inverse_key: Optional[Tuple] = None
-
-    def _weight_key(self) -> Tuple:
-        weight = self.conv.weight
-        return weight.data_ptr(), weight._version, weight.device, weight.dtype
-
     def inverse_weight(self) -> torch.Tensor:
-        """``W^-1`` as ``(C, C, 1)`` in fp32, recomputed only when the weight changed."""
-        key = self._weight_key()
-        if self._inverse is None or self._inverse_key != key:
-            with torch.inference_mode(False), torch.no_grad():
-                self._inverse = self.conv.weight.squeeze(-1).float().inverse().unsqueeze(-1)
-            self._inverse_key = key
-        return self._inverse
+        """``W^-1`` as ``(C, C, 1)`` in fp32."""
+        with torch.no_grad():
+            return self.conv.weight.squeeze(-1).float().inverse().unsqueeze(-1)
 
     def log_det(self, batch_size: int, n_groups: int) -> torch.Tensor:
         """``batch_size * n_groups * log|det W|`` as an fp32 scalar."""

@@ -6,13 +6,13 @@ from typing import List, NamedTuple, Optional, Tuple, Union
 import torch
 from torch import nn
 
-from .config import WaveGlowConfig
-from .fast_infer import prepared_form
+from .config import HOP_LENGTH, UPSAMPLE_KERNEL, WaveGlowConfig
+from .coupling import affine_inverse, merge_halves, split_halves
 from .invertible_conv import Invertible1x1Conv
+from .noise import check_latent, draw_latent, latent_slices
+from .prepared import PreparedWaveGlow
 from .wn import WN
 
-UPSAMPLE_KERNEL = 1024
-HOP_LENGTH = 256
 
 
 class WaveGlowOutput(NamedTuple):
@@ -71,15 +71,6 @@ class WaveGlow(nn.Module):
     def _swapped(self, k: int) -> bool:
         return self.config.alternate_halves and k % 2 == 1
 
-    def _split(self, audio: torch.Tensor, k: int) -> Tuple[torch.Tensor, torch.Tensor]:
-        """(conditioning half, transformed half) of ``audio`` ``(B, C, T)`` for flow ``k``."""
-        n_half = audio.size(1) // 2
-        first, second = audio[:, :n_half], audio[:, n_half:]
-        return (second, first) if self._swapped(k) else (first, second)
-
-    def _merge(self, kept: torch.Tensor, changed: torch.Tensor, k: int) -> torch.Tensor:
-        return torch.cat([changed, kept] if self._swapped(k) else [kept, changed], 1)
-
     def _condition(self, mel: torch.Tensor, length: int) -> torch.Tensor:
         """Upsample ``mel`` ``(B, n_mel, T_mel)``, crop to ``length`` samples, squeeze to groups."""
         spect = self.upsample(mel)
@@ -110,29 +101,18 @@ class WaveGlow(nn.Module):
                 audio = audio[:, self.n_early_size:]
             audio, log_det_W = self.convinv[k](audio)
             log_det_W_list.append(log_det_W)
-            kept, changed = self._split(audio, k)
+            kept, changed = split_halves(audio, self._swapped(k))
             n_half = kept.size(1)
             output = self.WN[k](kept, spect)
             log_s, b = output[:, n_half:], output[:, :n_half]
             changed = torch.exp(log_s) * changed + b
             log_s_list.append(log_s)
-            audio = self._merge(kept, changed, k)
+            audio = merge_halves(kept, changed, self._swapped(k))
         early.append(audio)
         return WaveGlowOutput(torch.cat(early, 1), log_s_list, log_det_W_list)
 
-    def _noise(self, z: Optional[torch.Tensor], start: int, size: int, shape: Tuple[int, int, int],
-               like: torch.Tensor) -> torch.Tensor:
-        if z is not None:
-            return z[:, start:start + size].to(like.dtype)
-        return torch.randn(shape[0], size, shape[2], device=like.device).to(like.dtype)
-
-    def _check_z(self, z: torch.Tensor, batch: int, n_steps: int) -> None:
-        expected = (batch, self.n_group, n_steps)
-        if tuple(z.shape) != expected:
-            raise ValueError(f"z must have shape (B, n_group, T_mel * 256 // n_group) = {expected}, "
-                             f"got {tuple(z.shape)}")
-
-    def _check_mel(self, mel: torch.Tensor) -> None:
+    def check_mel(self, mel: torch.Tensor) -> None:
+        """Raise for a mel that is not ``(B, n_mel, T_mel)`` floating point with ``T_mel >= 1`` (every backend)."""
         n_mel = self.upsample.in_channels
         if not torch.is_tensor(mel) or mel.dim() != 3 or mel.size(1) != n_mel or mel.size(2) == 0:
             shape = tuple(mel.shape) if torch.is_tensor(mel) else type(mel).__name__
@@ -140,78 +120,73 @@ class WaveGlow(nn.Module):
         if not mel.is_floating_point():
             raise TypeError(f"mel must be a floating-point tensor, got {mel.dtype}")
 
+    def latent_steps(self, n_frames: int) -> int:
+        """Latent time steps ``T_mel * 256 // n_group`` of a mel of ``n_frames`` frames."""
+        return n_frames * self.upsample.stride[0] // self.n_group
+
+    def latent(self, mel: torch.Tensor, z: Optional[torch.Tensor]) -> torch.Tensor:
+        """``z`` checked against ``mel``, or drawn in NVIDIA's order (:func:`waveglow.noise.draw_latent`)."""
+        n_steps = self.latent_steps(mel.size(2))
+        if z is None:
+            return draw_latent(self.config, mel.size(0), n_steps, mel.device)
+        check_latent(z, self.config, mel.size(0), n_steps)
+        return z
+
     def squeezed_condition(self, mel: torch.Tensor) -> torch.Tensor:
         """Mel ``(B, n_mel, T_mel)`` -> upsampled, cropped to ``T_mel * 256`` samples, squeezed:
         ``(B, n_mel * n_group, T_mel * 256 // n_group)``."""
         length = mel.size(2) * HOP_LENGTH
         return squeeze_groups(self.upsample(mel)[:, :, :length], self.n_group)
 
-    @torch.no_grad()
+    def prepare_inference(self, backend: Optional[str] = None, precision: str = "fp32",
+                          fold_upsampler: Optional[bool] = None, chunk_frames: Optional[int] = None,
+                          overlap_frames: Optional[int] = None) -> PreparedWaveGlow:
+        """This model prepared for one inference configuration: a :class:`PreparedWaveGlow` the caller holds.
+
+        It reports ``nbytes`` and ``prepare_seconds`` and has :meth:`infer`
+        like the model's. Prepare again after changing the weights. Words and
+        combinations: :mod:`waveglow.inference`.
+        """
+        return PreparedWaveGlow(self, backend, precision, fold_upsampler, chunk_frames, overlap_frames)
+
     def infer(self, mel: torch.Tensor, sigma: float = 1.0, z: Optional[torch.Tensor] = None, *,
-              method: str = "fast", compute_dtype: Optional[torch.dtype] = None,
-              fold_upsampler: Optional[bool] = None) -> torch.Tensor:
+              backend: Optional[str] = None, precision: str = "fp32", fold_upsampler: Optional[bool] = None,
+              chunk_frames: Optional[int] = None, overlap_frames: Optional[int] = None) -> torch.Tensor:
         """Mel ``(B, n_mel, T_mel)`` -> audio ``(B, T_mel * 256)``.
 
         Without ``z`` the noise is drawn as NVIDIA's code does (fp32 on
-        ``mel``'s device, then cast): first ``(B, n_remaining_channels, T_mel * 256 // n_group)``,
-        then ``(B, n_early_size, ...)`` per early output, highest flow first.
-        ``z`` ``(B, n_group, T_mel * 256 // n_group)`` replaces the noise; it
-        uses the layout of :attr:`WaveGlowOutput.z`, so
-        ``infer(mel, 1.0, forward(mel, audio).z)`` returns ``audio``. The
-        latent used is ``sigma * z``.
+        ``mel``'s device; :mod:`waveglow.noise`). ``z`` ``(B, n_group,
+        T_mel * 256 // n_group)`` replaces it; it uses the layout of
+        :attr:`WaveGlowOutput.z`, so ``infer(mel, 1.0, forward(mel, audio).z)``
+        returns ``audio``. The latent used is ``sigma * z``.
 
-        Args:
-            method: ``"fast"`` (default) runs the prepared form of
-                :mod:`waveglow.fast_infer` (weight norm folded, fused
-                conditioning; same numbers to fp32 rounding);
-                ``"faithful"`` runs the layer-by-layer reference computation.
-            compute_dtype: ``"fast"`` only: ``torch.bfloat16`` (CPU/CUDA) or
-                ``torch.float16`` (CUDA) runs the convolutions in that dtype
-                with fp32 islands and returns fp32 audio (see
-                :mod:`waveglow.precision` for the error); ``torch.int8`` (CPU)
-                runs the WN products as int8 matrix products, compiled with
-                ``torch.compile`` on first use (:mod:`waveglow.int8_infer`:
-                the fastest CPU path, about 5 dB less accurate than bf16);
-                ``None`` uses the model's dtype.
-            fold_upsampler: ``"fast"`` only: ``True`` folds the mel upsampler
-                into every layer's conditioning (:mod:`waveglow.phase_condition`;
-                same numbers to fp32 rounding, half the conditioning work) at a
-                one-off cost of about 6 s in fp32 (3 s in bf16) for a hub model
-                on 2 CPU cores, repaid after about 10 s of audio; ``False`` does not; ``None``
-                (default) reuses a folded form built by an earlier ``True`` call.
+        ``backend``, ``precision``, ``fold_upsampler``, ``chunk_frames``,
+        ``overlap_frames``: the inference vocabulary (:mod:`waveglow.inference`,
+        docs/performance.md). The default is the ``"fast"`` form in fp32,
+        NVIDIA's numbers to rounding (``"reference"`` in training mode, under
+        autocast, or for ``precision="fp32_exact"``). Each call prepares a
+        transient :class:`PreparedWaveGlow` (folding weight norm: a pass over
+        the weights); hold one from :meth:`prepare_inference` to pay that once.
         """
-        self._check_mel(mel)
-        if method == "fast":
-            with torch.inference_mode():
-                audio = prepared_form(self, compute_dtype, fold_upsampler).infer(mel, sigma, z)
-            return audio.clone()  # a normal tensor: callers may update it in place
-        if method != "faithful":
-            raise ValueError(f"method must be 'fast' or 'faithful', got {method!r}")
-        if compute_dtype is not None:
-            raise ValueError("compute_dtype needs method='fast'; the faithful path runs in the model's dtype")
-        if fold_upsampler:
-            raise ValueError("fold_upsampler needs method='fast'; the faithful path upsamples the mel as NVIDIA's")
-        return self._infer_faithful(mel, sigma, z)
+        return self.prepare_inference(backend, precision, fold_upsampler, chunk_frames, overlap_frames).infer(
+            mel, sigma, z)
 
-    def _infer_faithful(self, mel: torch.Tensor, sigma: float, z: Optional[torch.Tensor]) -> torch.Tensor:
-        """The layer-by-layer inverse pass of NVIDIA's ``WaveGlow.infer``."""
+    @torch.no_grad()
+    def infer_reference(self, mel: torch.Tensor, sigma: float, z: torch.Tensor) -> torch.Tensor:
+        """NVIDIA's layer-by-layer inverse pass (the ``"reference"`` backend) for a checked mel and latent ``z``."""
         spect = self.squeezed_condition(mel)
-        shape = (spect.size(0), self.n_group, spect.size(2))
-        if z is not None:
-            self._check_z(z, shape[0], shape[2])
-        position = self.n_group - self.n_remaining_channels
-        audio = sigma * self._noise(z, position, self.n_remaining_channels, shape, spect)
+        slices = iter(latent_slices(self.config))
+        start, size = next(slices)
+        audio = sigma * z[:, start:start + size].to(spect.dtype)
         for k in reversed(range(self.n_flows)):
-            kept, changed = self._split(audio, k)
+            kept, changed = split_halves(audio, self._swapped(k))
             n_half = kept.size(1)
             output = self.WN[k](kept, spect)
-            log_s, b = output[:, n_half:], output[:, :n_half]
-            changed = (changed - b) / torch.exp(log_s)
-            audio = self.convinv[k].inverse(self._merge(kept, changed, k))
+            changed = affine_inverse(changed, output[:, :n_half], output[:, n_half:])
+            audio = self.convinv[k].inverse(merge_halves(kept, changed, self._swapped(k)))
             if self.config.is_early(k):
-                position -= self.n_early_size
-                noise = self._noise(z, position, self.n_early_size, shape, spect)
-                audio = torch.cat([sigma * noise, audio], 1)
+                start, size = next(slices)
+                audio = torch.cat([sigma * z[:, start:start + size].to(spect.dtype), audio], 1)
         return audio.permute(0, 2, 1).reshape(audio.size(0), -1)
 
     def remove_weightnorm(self, model: Optional["WaveGlow"] = None) -> "WaveGlow":

@@ -18,10 +18,10 @@ multiply-adds of the conditioning (which is ~38 % of WaveGlow's work), and
 the upsampled mel is never built; the result equals the faithful path up to
 rounding of the reordered sums (the tests hold the whole fast path to 1e-4
 of the faithful one). :func:`fold_upsampler` computes the ``A_p`` with one
-product of ``W_cond`` and the rearranged upsampler taps; it costs about 6 s
-in fp32 (3 s in bf16) for the 96 WN layers of a hub model on 2 cores and
-pays for itself after about 10 s of audio, so the fast path folds only when
-asked (``WaveGlow.infer(..., fold_upsampler=True)``).
+product of ``W_cond`` and the rearranged upsampler taps, a one-off cost
+(``PreparedWaveGlow.prepare_seconds`` reports it; the benchmarks print it)
+that pays for itself on long audio, so the fast path folds only when asked
+(``fold_upsampler=True``).
 
 :func:`phase_geometry` says whether a model's upsampler allows the fold (the
 stride must be a multiple of ``n_group``, the kernel a multiple of the
@@ -69,7 +69,7 @@ def fold_upsampler(upsample: nn.ConvTranspose1d, n_group: int, weight: torch.Ten
         bias: ``(O,)`` its bias.
         in_place_product: the layout :func:`add_phase_condition` is called with.
         dtype: dtype of the folding product and of the result (the bias is
-            computed in at least fp32); bf16 is 2-3x faster to build and loses
+            computed in at least fp32); bf16 is cheaper to build and loses
             nothing a bf16 inference path would keep.
 
     Returns:
@@ -79,8 +79,7 @@ def fold_upsampler(upsample: nn.ConvTranspose1d, n_group: int, weight: torch.Ten
         (``in_place_product``) or ``(O * P, M * n_mel)`` with rows ``o * P + p``;
         ``phase_bias`` ``(O,)`` is ``bias`` plus what the upsampler's bias
         contributes. Costs ``O * n_mel * K * n_mel`` multiply-adds (3.4 G per
-        WN layer of the hub models: about 6 s in fp32, 3 s in bf16 for all 96
-        layers on 2 Zen 5 cores).
+        WN layer of the hub models).
 
     Raises:
         ValueError: :func:`phase_geometry` is ``None`` for this upsampler.

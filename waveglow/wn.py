@@ -5,12 +5,8 @@ import torch
 from torch import nn
 
 from .config import WNConfig
+from .coupling import gated_activation, wn_layer_loop
 from .weight_norm import WeightNormConv1d
-
-
-def gated_activation(x: torch.Tensor, n_channels: int) -> torch.Tensor:
-    """``tanh(x[:, :n]) * sigmoid(x[:, n:])``: ``(B, 2n, T)`` -> ``(B, n, T)``."""
-    return torch.tanh(x[:, :n_channels]) * torch.sigmoid(x[:, n_channels:])
 
 
 class WN(nn.Module):
@@ -52,17 +48,11 @@ class WN(nn.Module):
 
         The first ``n_in`` output channels are the shift ``b``, the rest ``log s``.
         """
-        audio = self.start(audio)
-        output = None
-        for i in range(self.n_layers):
-            acts = gated_activation(self.in_layers[i](audio) + self.cond_layers[i](spect), self.n_channels)
-            res_skip = self.res_skip_layers[i](acts)
-            if i < self.n_layers - 1:
-                audio = audio + res_skip[:, :self.n_channels]
-                skip = res_skip[:, self.n_channels:]
-            else:
-                skip = res_skip
-            output = skip if output is None else output + skip
+        def activations(i: int, x: torch.Tensor) -> torch.Tensor:
+            return gated_activation(self.in_layers[i](x) + self.cond_layers[i](spect), self.n_channels)
+
+        output = wn_layer_loop(self.start(audio), self.n_layers, self.n_channels, activations,
+                               lambda i, acts: self.res_skip_layers[i](acts))
         return self.end(output)
 
     def remove_weightnorm(self) -> "WN":

@@ -124,8 +124,8 @@ def _synthesize(model: torch.nn.Module, ids: List[int], seed: int,
     forked = [device] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=forked), torch.no_grad():
         torch.manual_seed(seed)
-        mel, mel_lengths, alignments, reached_limit = model.infer(
-            text, lengths, max_decoder_steps=max_decoder_steps, return_reached_limit=True)
+        mel, mel_lengths, alignments, reached_limit = model.generate(
+            text, lengths, max_decoder_steps=max_decoder_steps)
     length = int(mel_lengths[0])
     frames = max(1, length)
     return (mel[0, :, :frames].float().cpu(), alignments[0, :frames].float().cpu(), length,

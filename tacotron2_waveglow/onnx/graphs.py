@@ -9,7 +9,7 @@
 * :class:`DecoderStepGraph`: one :meth:`tacotron2.decoder.Decoder.step` with
   the whole state in and out, the prenet's dropout scales as inputs.
 * :class:`PostnetGraph`: ``mel + postnet(mel)``.
-* :class:`WaveGlowGraph`: :class:`waveglow.fast_infer.PreparedWaveGlow`
+* :class:`WaveGlowGraph`: :class:`waveglow.fast_infer.FastWaveGlow`
   (weight norm folded, ``W^-1`` precomputed) with the latent ``z`` and
   ``sigma`` as inputs, so that a drawn latent reproduces our audio.
 """
@@ -24,7 +24,7 @@ from torch.nn import functional as F
 from tacotron2 import Tacotron2
 from tacotron2.decoder_state import DecoderState
 from waveglow import WaveGlow
-from waveglow.fast_infer import PreparedWaveGlow
+from waveglow.fast_infer import FastWaveGlow
 
 #: Names of the decoder state, in :class:`~tacotron2.decoder_state.DecoderState` order.
 STATE_NAMES: Tuple[str, ...] = DecoderState._fields
@@ -115,7 +115,7 @@ class WaveGlowGraph(nn.Module):
     def __init__(self, model: WaveGlow) -> None:
         super().__init__()
         self.model = model
-        self.prepared = PreparedWaveGlow(model)
+        self.prepared = FastWaveGlow(model)
 
     def forward(self, mel: Tensor, z: Tensor, sigma: Tensor) -> Tensor:
         # sigma * z[:, channels] is what infer computes per slice; scaling z first gives the same values

@@ -10,7 +10,7 @@ from PyTorch's CPU generator, in the order of the faithful PyTorch loop, so
 ``torch.manual_seed(s)`` before ``infer`` gives the numbers of
 ``Tacotron2.infer`` on the CPU after the same seed (to the tolerance in
 :mod:`tacotron2_waveglow.onnx.verify`). :class:`OnnxWaveGlow` draws its latent
-with :func:`waveglow.chunked.draw_latent` (the order of ``WaveGlow.infer``).
+with :func:`waveglow.noise.draw_latent` (the order of ``WaveGlow.infer``).
 
 Both take and return ``torch`` tensors (on the CPU) and expose ``config``,
 so :class:`~tacotron2_waveglow.synthesis.Synthesizer` and ``stream_speech``
@@ -30,11 +30,11 @@ from tacotron2 import Tacotron2Config
 from tacotron2.decoder_state import DecoderState
 from tacotron2.masks import padding_mask
 from tacotron2.model import _check_text
-from tacotron2.outputs import Tacotron2Inference, Tacotron2InferenceWithLimit
+from tacotron2.outputs import Tacotron2Generation, Tacotron2Inference
 from tacotron2.prenet_masks import draw_prenet_masks_
 from tacotron2.stop_check import StopTracker
 from waveglow import WaveGlow, WaveGlowConfig
-from waveglow.chunked import draw_latent
+from waveglow.noise import check_latent, draw_latent
 from waveglow.model import HOP_LENGTH
 
 from .manifest import TACOTRON2_GRAPHS, WAVEGLOW_GRAPHS, Manifest, OnnxExportError, read_manifest
@@ -77,6 +77,25 @@ class _OnnxModel:
         self.sessions = open_graphs(folder, self.manifest, graphs, providers=providers, threads=threads)
         self._float = _float_dtype(self.manifest)
         return config
+
+    #: what the pipeline reports for these models (``Synthesizer.engines``)
+    nbytes = 0
+    prepare_seconds = 0.0
+
+    def prepare_inference(self, backend: Optional[str] = None, precision: str = "fp32", **options) -> "_OnnxModel":
+        """The inference vocabulary's entry point (``backend="onnxruntime"``): these models are prepared already,
+        so this checks the request and returns self. Options of the PyTorch backends must be left unset."""
+        if backend not in (None, "onnxruntime"):
+            raise ValueError(f"an ONNX Runtime model runs backend 'onnxruntime', not {backend!r}")
+        self._check_precision(precision)
+        given = sorted(name for name, value in options.items() if value is not None)
+        if given:
+            raise ValueError(f"{', '.join(given)} do not apply to the onnxruntime backend (its graphs run as exported)")
+        return self
+
+    def describe(self) -> str:
+        """``"onnxruntime/fp32"``: the backend and the export's precision."""
+        return f"onnxruntime/{self.manifest.precision}"
 
     def _check_precision(self, precision: str) -> None:
         if precision not in ("fp32", self.manifest.precision):
@@ -126,7 +145,7 @@ class OnnxTacotron2(_OnnxModel):
     def infer(self, text_padded: torch.Tensor, input_lengths: torch.Tensor, *, early_stopping: Optional[bool] = None,
               max_decoder_steps: Optional[int] = None, prenet_dropout: Optional[bool] = None,
               return_reached_limit: bool = False, precision: str = "fp32",
-              ) -> Union[Tacotron2Inference, Tacotron2InferenceWithLimit]:
+              ) -> Union[Tacotron2Inference, Tacotron2Generation]:
         """Synthesise mels as :meth:`tacotron2.Tacotron2.infer` does; same arguments, same results (CPU tensors).
 
         ``text_padded`` (B, T_in) int, ``input_lengths`` (B,) in any order.
@@ -181,8 +200,16 @@ class OnnxTacotron2(_OnnxModel):
                           f"{len(cut)} of {batch} batch items (indices {cut}); their mels are cut off. "
                           "Raise max_decoder_steps if the text is long.", RuntimeWarning, stacklevel=2)
         if return_reached_limit:
-            return Tacotron2InferenceWithLimit(mel_postnet, mel_lengths, alignment, reached)
+            return Tacotron2Generation(mel_postnet, mel_lengths, alignment, reached)
         return Tacotron2Inference(mel_postnet, mel_lengths, alignment)
+
+    def generate(self, text_padded: torch.Tensor, input_lengths: torch.Tensor, *,
+                 early_stopping: Optional[bool] = None, max_decoder_steps: Optional[int] = None,
+                 prenet_dropout: Optional[bool] = None) -> Tacotron2Generation:
+        """:meth:`infer` plus ``reached_limit`` (:class:`~tacotron2.Tacotron2Generation`), as ``Tacotron2.generate``."""
+        return self.infer(text_padded, input_lengths, early_stopping=early_stopping,
+                          max_decoder_steps=max_decoder_steps, prenet_dropout=prenet_dropout,
+                          return_reached_limit=True)
 
 
 @dataclass(frozen=True)
@@ -224,12 +251,12 @@ class OnnxWaveGlow(_OnnxModel):
             raise ValueError(f"the ONNX Runtime backend runs the precision of its export ({self.manifest.precision}), "
                              f"not compute_dtype={compute_dtype}")
         # WaveGlow's own input checks; they read only upsample.in_channels and n_group, which this class has
-        WaveGlow._check_mel(self, mel)
+        WaveGlow.check_mel(self, mel)
         batch, n_steps = mel.size(0), mel.size(2) * HOP_LENGTH // self.n_group
         if z is None:
-            z = draw_latent(self, batch, n_steps, torch.device("cpu"))
+            z = draw_latent(self.config, batch, n_steps, torch.device("cpu"))
         else:
-            WaveGlow._check_z(self, z, batch, n_steps)
+            check_latent(z, self.config, batch, n_steps)
         audio = self.sessions["waveglow"].run(None, {"mel": _numpy(mel, self._float), "z": _numpy(z, self._float),
                                                      "sigma": np.asarray(sigma, dtype=self._float)})[0]
         return torch.from_numpy(np.asarray(audio, dtype=np.float32))

@@ -170,11 +170,11 @@ def _verify_tacotron2(folder, manifest, model: Tacotron2, report: VerificationRe
 
     text = sample_feed(manifest.graphs["encoder"], sizes, generator, n_symbols)
     torch.manual_seed(seed)
-    got = onnx_model.infer(text["text"], text["input_lengths"], early_stopping=False, max_decoder_steps=INFER_STEPS,
-                           return_reached_limit=True)
+    got = onnx_model.generate(text["text"], text["input_lengths"], early_stopping=False,
+                              max_decoder_steps=INFER_STEPS)
     torch.manual_seed(seed)
-    want = model.infer(text["text"], text["input_lengths"], early_stopping=False, max_decoder_steps=INFER_STEPS,
-                       return_reached_limit=True, method="faithful")
+    want = model.generate(text["text"], text["input_lengths"], early_stopping=False, max_decoder_steps=INFER_STEPS,
+                          backend="reference")
     same_lengths = torch.equal(got.mel_lengths, want.mel_lengths.cpu()) and torch.equal(got.reached_limit,
                                                                                         want.reached_limit.cpu())
     report.errors["infer"] = (max(relative_error(got.mel_postnet.numpy(), want.mel_postnet),
@@ -189,10 +189,10 @@ def _verify_waveglow(folder, manifest, model: WaveGlow, report: VerificationRepo
     feed = sample_feed(manifest.graphs["waveglow"], sizes, generator)
     audio = onnx_model.sessions["waveglow"].run(None, as_numpy(feed))[0]
     torch_feed = _fp32(feed)
-    expected = model.infer(torch_feed["mel"], float(feed["sigma"]), torch_feed["z"], method="faithful")
+    expected = model.infer(torch_feed["mel"], float(feed["sigma"]), torch_feed["z"], backend="reference")
     report.errors["waveglow"] = relative_error(audio, expected)
     torch.manual_seed(seed)
     drawn = onnx_model.infer(torch_feed["mel"], 0.6)
     torch.manual_seed(seed)
     report.errors["waveglow_seeded"] = relative_error(drawn.numpy(), model.infer(torch_feed["mel"], 0.6,
-                                                                                 method="faithful"))
+                                                                                 backend="reference"))

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence, TextIO
 
 from checkpoints.cli_support import OneLineArgumentParser, UsageError, report_error
-from tacotron2_waveglow.synthesis.device import PRECISIONS
+from tacotron2_waveglow.synthesis.inference import BACKENDS, PRECISIONS
 
 if TYPE_CHECKING:
     import torch
@@ -71,12 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="WaveGlow denoiser strength, 0 = off (default 0.01)")
     p.add_argument("--batch-size", type=int, default=8, help="pieces (sentences) of one text decoded together")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--backend", default=None, choices=BACKENDS,
+                   help="fast (default), reference (NVIDIA's step-by-step computation), cuda_graph (CUDA) or "
+                        "onnxruntime (the graphs of tacotron2-export-onnx, see --onnx-dir); see docs/performance.md")
     p.add_argument("--precision", default="fp32", choices=PRECISIONS,
-                   help="fp32 (default, fast), fp32_exact (NVIDIA's exact decoder numbers, slower), "
-                        "fp16 (CUDA autocast), bf16 (autocast) or int8 (CPU: int8 decoder and WaveGlow, "
-                        "fastest; about a minute of set-up on first use)")
-    p.add_argument("--backend", default="pytorch", choices=("pytorch", "onnxruntime"),
-                   help="pytorch (default) or onnxruntime (the graphs of tacotron2-export-onnx, see --onnx-dir)")
+                   help="fp32 (default), fp32_exact (NVIDIA's numbers bit for bit, slower), bf16, fp16 (CUDA) "
+                        "or int8 (CPU, fastest; about a minute of set-up)")
+    p.add_argument("--fold-upsampler", action="store_true", default=None,
+                   help="WaveGlow: fold the mel upsampler into the conditioning (faster per second of audio, "
+                        "a few seconds of set-up)")
+    p.add_argument("--chunk-frames", type=int, default=None, metavar="N",
+                   help="WaveGlow: vocode in chunks of N mel frames (bounded memory for long texts)")
     p.add_argument("--onnx-dir", metavar="DIR", help="export folder of tacotron2-export-onnx, for --backend onnxruntime")
     p.add_argument("--seed", type=int, default=None,
                    help="random seed in [0, 2**63): same seed, same audio (with -i, line n uses seed + n)")
@@ -92,7 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_options(args: argparse.Namespace) -> None:
     """Reject contradictory or out-of-range options before any work is done (no model is loaded yet)."""
     from .batch import SEED_MODULUS
-    from .device import autocast_dtype
 
     if args.text is not None and args.input is not None:
         raise UsageError("give either TEXT or -i FILE, not both")
@@ -106,6 +110,9 @@ def _check_options(args: argparse.Namespace) -> None:
         if args.precision != "fp32" or args.device == "cuda":
             raise UsageError("--precision and --device cuda do not apply to --backend onnxruntime "
                              "(its graphs run on the CPU in the precision they were exported in)")
+        if args.fold_upsampler or args.chunk_frames is not None:
+            raise UsageError("--fold-upsampler and --chunk-frames do not apply to --backend onnxruntime "
+                             "(its graphs run as they were exported)")
         if not Path(args.onnx_dir).is_dir():
             raise UsageError(f"--onnx-dir: folder not found: {args.onnx_dir}")
     if args.pretrained is not None and args.tacotron2 is not None and \
@@ -135,7 +142,13 @@ def _check_options(args: argparse.Namespace) -> None:
     for flag, path in (("--tacotron2", args.tacotron2), ("--waveglow", args.waveglow), ("-i", args.input)):
         if path is not None and not Path(path).is_file():
             raise UsageError(f"{flag}: file not found: {path}")
-    autocast_dtype(args.precision, _device(args))  # ValueError for CUDA-only precisions without CUDA, ...
+    if args.chunk_frames is not None and args.chunk_frames < 1:
+        raise UsageError(f"--chunk-frames must be at least 1, got {args.chunk_frames}")
+    if args.onnx_dir is None:  # ValueError naming what runs, for combinations this device cannot run
+        from tacotron2.inference import resolve_backend
+        import torch
+
+        resolve_backend(args.backend, args.precision, _device(args), torch.float32, training=False)
 
 
 def _device(args: argparse.Namespace) -> "torch.device":
@@ -267,12 +280,15 @@ def _make_synthesizer(args: argparse.Namespace) -> "Synthesizer":
                          cache_dir=args.cache_dir, progress=not args.quiet)
     _info(args, f"Tacotron 2: {models.tacotron2_source}")
     _info(args, f"vocoder: {models.waveglow_source if not griffin else 'Griffin-Lim (no weights)'}")
-    synth = Synthesizer(models.tacotron2, models.waveglow, vocoder="griffin-lim" if griffin else args.vocoder,
-                        device=_device(args), precision=args.precision, progress=False if args.quiet else None,
-                        text_processor=models.text_processor,
-                        **({} if args.denoise is None else {"denoiser_strength": args.denoise}))
     if args.precision == "int8" and not griffin:
         _info(args, "precision int8: folding and compiling WaveGlow first (once per process, about a minute)")
+    synth = Synthesizer(models.tacotron2, models.waveglow, vocoder="griffin-lim" if griffin else args.vocoder,
+                        device=_device(args), backend=args.backend, precision=args.precision,
+                        fold_upsampler=args.fold_upsampler, chunk_frames=args.chunk_frames,
+                        progress=False if args.quiet else None, text_processor=models.text_processor,
+                        **({} if args.denoise is None else {"denoiser_strength": args.denoise}))
+    _info(args, f"inference: Tacotron 2 {synth.engines['tacotron2']}, vocoder {synth.engines['vocoder']} "
+                f"(prepared in {synth.prepare_seconds:.1f} s, {synth.prepared_nbytes / 2**20:.0f} MiB)")
     return synth
 
 

@@ -1,13 +1,10 @@
-"""Choosing the device and the autocast precision for synthesis."""
+"""Choosing the device for synthesis (backend and precision: :mod:`tacotron2_waveglow.synthesis.inference`)."""
 from __future__ import annotations
 
-import contextlib
-from typing import TYPE_CHECKING, ContextManager, Optional, Union
+from typing import TYPE_CHECKING, Union
 
-if TYPE_CHECKING:  # imported in the functions: `tacotron2-tts --help` reads PRECISIONS without torch
+if TYPE_CHECKING:  # imported in the function: `tacotron2-tts --help` runs without torch
     import torch
-
-PRECISIONS = ("fp32", "fp32_exact", "fp16", "bf16", "int8")
 
 
 def resolve_device(device: Union[str, torch.device] = "auto") -> torch.device:
@@ -28,38 +25,3 @@ def resolve_device(device: Union[str, torch.device] = "auto") -> torch.device:
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} requested but CUDA is not available; use device 'cpu' or 'auto'")
     return resolved
-
-
-def autocast_dtype(precision: str, device: torch.device) -> Optional[torch.dtype]:
-    """The autocast dtype for ``precision`` on ``device`` (``None`` for fp32, fp32_exact and int8).
-
-    ``fp16`` needs CUDA; ``bf16`` works on CPU and on GPUs that support it;
-    ``int8`` (no autocast: the models' own int8 paths) needs the CPU.
-    Other combinations raise ``ValueError``.
-    """
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    if precision == "int8" and device.type != "cpu":
-        raise ValueError("precision 'int8' (int8 decoder and WaveGlow products) is CPU-only: choose device 'cpu', "
-                         "or 'fp16' on CUDA")
-    if precision in ("fp32", "fp32_exact", "int8"):
-        return None
-    import torch
-
-    if precision == "fp16":
-        if device.type != "cuda":
-            raise ValueError("precision 'fp16' needs a CUDA device (autocast fp16 is GPU-only here); "
-                             "use 'bf16' or 'fp32' on CPU")
-        return torch.float16
-    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
-        raise ValueError(f"precision 'bf16' is not supported by {torch.cuda.get_device_name(device)}; use 'fp16'")
-    return torch.bfloat16
-
-
-def autocast(device: torch.device, dtype: Optional[torch.dtype]) -> ContextManager:
-    """``torch.autocast`` for ``dtype`` on ``device``, or a no-op for fp32."""
-    if dtype is None:
-        return contextlib.nullcontext()
-    import torch
-
-    return torch.autocast(device_type=device.type, dtype=dtype)

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import sys
 import warnings
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
 from ..bundles import NVIDIA_TEXT, SAMPLE_RATE, TextProcessor, Voice, get_voice
-from .device import autocast, autocast_dtype, resolve_device
+from .device import resolve_device
+from .inference import InferenceConfig
 from .result import SynthesisResult
 from .split import max_chars_for_steps, split_text
 from .vocoders import GriffinLimVocoder, WaveGlowVocoder
@@ -35,25 +36,27 @@ class Synthesizer:
         denoiser_strength: default strength of WaveGlow's denoiser (DLE's
             ``inference.py`` default 0.01; 0 turns it off).
         device: ``"auto"`` (CUDA if available), ``"cpu"`` or ``"cuda"``.
-        precision: ``"fp32"``, ``"fp32_exact"`` (the Tacotron 2 decoder bitwise
-            equal to NVIDIA's step-by-step loop, see ``Tacotron2.infer``; slower),
-            ``"fp16"`` (autocast, CUDA only), ``"bf16"`` (autocast, CPU or
-            CUDA) or ``"int8"`` (CPU only: the decoder's ``precision="int8"``
-            and WaveGlow's ``compute_dtype=torch.int8``, the fastest CPU path;
-            its first call spends about a minute folding and compiling
-            WaveGlow, so it is for servers and long jobs); invalid
-            combinations raise ``ValueError``.
+        backend, precision, stop_check_interval, fold_upsampler, chunk_frames,
+            overlap_frames: the inference configuration
+            (:class:`~tacotron2_waveglow.synthesis.inference.InferenceConfig`;
+            the same words as ``Tacotron2.infer`` and ``WaveGlow.infer``):
+            ``backend`` ``"fast"`` (default), ``"reference"`` or ``"cuda_graph"``;
+            ``precision`` ``"fp32"`` (default), ``"fp32_exact"`` (NVIDIA's
+            numbers bit for bit), ``"bf16"``, ``"fp16"`` (CUDA) or ``"int8"``
+            (CPU; preparing it folds and compiles WaveGlow, about a minute).
+            Unsupported combinations raise ``ValueError`` naming what runs.
+        inference: an ``InferenceConfig`` instead of those keywords (not both).
         pause_seconds: silence between pieces of one text.
         max_chars: character budget of one piece; default
             ``max_chars_for_steps(max_decoder_steps)`` (142 for 1000 steps).
         griffin_lim_iters: iterations for the Griffin-Lim vocoder.
         progress: show a tqdm bar over batches when there is more than one
             piece; ``None`` (default) shows it only when stderr is a terminal.
-        fold_upsampler: WaveGlow only: fold its mel upsampler into the
-            conditioning (``WaveGlow.infer(..., fold_upsampler=True)``): same
-            audio to fp32 rounding, faster per second of audio, but the first
-            call spends a few seconds folding; for servers and long jobs.
-            ``None`` (default) leaves WaveGlow's own choice (see ``WaveGlow.infer``).
+
+    Both models are prepared once, here (``tacotron2_engine``,
+    ``waveglow_engine``: the objects that run; each reports ``describe()``,
+    ``nbytes`` and ``prepare_seconds``). Prepare a new synthesizer after
+    changing the models' weights.
     """
 
     def __init__(self, tacotron2: torch.nn.Module, waveglow: Optional[torch.nn.Module] = None, *,
@@ -61,7 +64,10 @@ class Synthesizer:
                  precision: str = "fp32", pause_seconds: float = DEFAULT_PAUSE_SECONDS,
                  max_chars: Optional[int] = None, griffin_lim_iters: int = 60,
                  progress: Optional[bool] = None, text_processor: TextProcessor = NVIDIA_TEXT,
-                 sample_rate: int = SAMPLE_RATE, fold_upsampler: Optional[bool] = None) -> None:
+                 sample_rate: int = SAMPLE_RATE, backend: Optional[str] = None,
+                 fold_upsampler: Optional[bool] = None, chunk_frames: Optional[int] = None,
+                 overlap_frames: Optional[int] = None, stop_check_interval: Optional[int] = None,
+                 inference: Optional[InferenceConfig] = None) -> None:
         if vocoder not in VOCODERS:
             raise ValueError(f"vocoder must be one of {', '.join(VOCODERS)}, got {vocoder!r}")
         if vocoder == "waveglow" and waveglow is None:
@@ -73,19 +79,30 @@ class Synthesizer:
             raise ValueError(f"pause_seconds must be >= 0, got {pause_seconds}")
         if max_chars is not None and max_chars < 1:
             raise ValueError(f"max_chars must be positive, got {max_chars}")
+        config = InferenceConfig(backend, precision, fold_upsampler, chunk_frames, overlap_frames, stop_check_interval)
+        if inference is not None:
+            if config != InferenceConfig():
+                raise ValueError("give either inference=InferenceConfig(...) or the backend/precision/... keywords, "
+                                 "not both")
+            config = inference
+        self.inference = config
         self.device = resolve_device(device)
-        self.precision = precision
-        self.amp_dtype = autocast_dtype(precision, self.device)
         self.tacotron2 = tacotron2.to(self.device).eval()
+        self.tacotron2_engine = config.prepare_tacotron2(self.tacotron2)
         n_mels = self.tacotron2.config.n_mel_channels
         if vocoder == "waveglow":
             glow_mels = waveglow.config.n_mel_channels
             if glow_mels != n_mels:
                 raise ValueError(f"Tacotron 2 makes {n_mels} mel channels but WaveGlow expects {glow_mels}; "
                                  "use a WaveGlow trained on the same mel representation")
-            self.vocoder = WaveGlowVocoder(waveglow.to(self.device).eval(), fold_upsampler=fold_upsampler,
-                                           compute_dtype=torch.int8 if precision == "int8" else None)
+            waveglow = waveglow.to(self.device).eval()
+            self.waveglow_engine = config.prepare_waveglow(waveglow)
+            self.vocoder = WaveGlowVocoder(waveglow, self.waveglow_engine)
         else:
+            for name in ("fold_upsampler", "chunk_frames", "overlap_frames"):
+                if getattr(config, name) is not None:
+                    raise ValueError(f"{name} applies to the WaveGlow vocoder, not {vocoder}")
+            self.waveglow_engine = None
             self.vocoder = GriffinLimVocoder(n_mel_channels=n_mels, n_iters=griffin_lim_iters).to(self.device)
         self.denoiser_strength = float(denoiser_strength)
         self.sample_rate = int(sample_rate)
@@ -135,6 +152,28 @@ class Synthesizer:
         pieces = split_text(text, self.max_chars or max_chars_for_steps(steps))
         return [self.text_processor.finish(piece) for piece in pieces]
 
+    @property
+    def precision(self) -> str:
+        """The configuration's precision word."""
+        return self.inference.precision
+
+    @property
+    def engines(self) -> Dict[str, str]:
+        """What runs: ``{"tacotron2": "fast/bf16", "vocoder": "fast/bf16 folded"}`` (or ``"griffin-lim"``)."""
+        vocoder = self.waveglow_engine.describe() if self.waveglow_engine is not None else self.vocoder.name
+        return {"tacotron2": self.tacotron2_engine.describe(), "vocoder": vocoder}
+
+    @property
+    def prepare_seconds(self) -> float:
+        """One-off cost of preparing both models."""
+        return self.tacotron2_engine.prepare_seconds + (
+            self.waveglow_engine.prepare_seconds if self.waveglow_engine is not None else 0.0)
+
+    @property
+    def prepared_nbytes(self) -> int:
+        """Memory the prepared models hold beyond the models' parameters."""
+        return self.tacotron2_engine.nbytes + (self.waveglow_engine.nbytes if self.waveglow_engine is not None else 0)
+
     def _encode(self, pieces: Sequence[str]) -> List[torch.Tensor]:
         return [self.text_processor.encode(p) for p in pieces]
 
@@ -145,20 +184,17 @@ class Synthesizer:
         padded = torch.zeros(len(sequences), int(lengths.max()), dtype=torch.long)
         for row, seq in enumerate(sequences):
             padded[row, :len(seq)] = seq
-        with autocast(self.device, self.amp_dtype), warnings.catch_warnings():
+        with warnings.catch_warnings():
             # reached limits are reported below, once, naming the sentences
             warnings.filterwarnings("ignore", message=".*max_decoder_steps.*")
-            decoder_precision = {"precision": self.precision} if self.precision in ("fp32_exact", "int8") else {}
-            mel, mel_lengths, alignments, reached = self.tacotron2.infer(
-                padded.to(self.device), lengths.to(self.device),
-                max_decoder_steps=max_decoder_steps, return_reached_limit=True, **decoder_precision)
+            mel, mel_lengths, alignments, reached = self.tacotron2_engine.generate(
+                padded.to(self.device), lengths.to(self.device), max_decoder_steps=max_decoder_steps)
         return mel.float(), mel_lengths.long().cpu(), alignments.float(), reached.bool().cpu()
 
     def _vocode(self, mel: torch.Tensor, mel_lengths: torch.Tensor, sigma: float, denoise: float,
                 pieces: Sequence[str]) -> List[torch.Tensor]:
         """Audio ``(mel_length * 256,)`` float32 for each item of a batch."""
-        with autocast(self.device, self.amp_dtype):
-            audio = self.vocoder(mel, mel_lengths.tolist(), sigma=sigma, denoise=denoise)
+        audio = self.vocoder(mel, mel_lengths.tolist(), sigma=sigma, denoise=denoise)
         for item, piece in zip(audio, pieces):
             _check_finite(item, "audio", piece)
         return [item.float() for item in audio]
@@ -225,7 +261,7 @@ class Synthesizer:
                   outputs: dict) -> SynthesisResult:
         result = SynthesisResult(audio=[], sentences=pieces_per_text, mels=[], mel_lengths=[], alignments=[],
                                  reached_limit=[], sampling_rate=self.sample_rate, hop_length=self.vocoder.hop_length,
-                                 pause_samples=self.pause_samples)
+                                 pause_samples=self.pause_samples, engines=self.engines)
         pause = np.zeros(self.pause_samples, dtype=np.float32)
         keys = {(i, j): k for k, (i, j, _) in enumerate(flat)}
         for i, pieces in enumerate(pieces_per_text):

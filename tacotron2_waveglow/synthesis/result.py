@@ -1,8 +1,8 @@
 """What :meth:`Synthesizer.synthesize` returns."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import List
+from dataclasses import dataclass, field
+from typing import Dict, List
 
 import numpy as np
 
@@ -27,6 +27,8 @@ class SynthesisResult:
         sampling_rate: samples per second (22050 for the NVIDIA models).
         hop_length: audio samples per mel frame (256).
         pause_samples: zeros inserted between consecutive pieces of one text.
+        engines: what ran, ``{"tacotron2": "fast/bf16", "vocoder": "fast/bf16 folded"}``
+            (the prepared models' ``describe()``, or the vocoder's name).
     """
 
     audio: List[np.ndarray]
@@ -38,6 +40,7 @@ class SynthesisResult:
     sampling_rate: int
     hop_length: int
     pause_samples: int
+    engines: Dict[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.audio)

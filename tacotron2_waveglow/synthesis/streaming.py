@@ -6,6 +6,11 @@ each piece's audio as soon as it exists. Playing the items in order gives the
 same signal layout as ``synthesize``: the first piece's audio, then for each
 later piece ``pause_samples`` zeros followed by its audio.
 
+It runs the synthesizer's prepared models, so the inference configuration
+(backend, precision, fold, chunking; ``Synthesizer(..., precision="bf16")`` or
+``inference=InferenceConfig(...)``) is the synthesizer's, in the same words as
+everywhere else; each chunk's ``engines`` says what ran.
+
 Same seed, same audio? :meth:`Synthesizer.synthesize` decodes its pieces
 longest first (by token count, stable for ties) in batches, and Tacotron 2's
 prenet dropout and WaveGlow's noise draw from the global generator in that
@@ -18,7 +23,7 @@ of the random stream.
 """
 from __future__ import annotations
 
-from typing import Iterator, List, NamedTuple, Optional
+from typing import Dict, Iterator, List, NamedTuple, Optional
 
 import numpy as np
 import torch
@@ -32,7 +37,8 @@ class SpeechChunk(NamedTuple):
     ``audio`` float32 ``(T,)``: for ``index > 0`` it starts with the
     synthesizer's ``pause_samples`` zeros, so the chunks concatenate to the
     whole utterance. ``mel_length``: decoder frames of the piece;
-    ``reached_limit``: whether it hit ``max_decoder_steps``.
+    ``reached_limit``: whether it hit ``max_decoder_steps``; ``engines``: what
+    ran (:attr:`SynthesisResult.engines`).
     """
 
     index: int
@@ -41,6 +47,7 @@ class SpeechChunk(NamedTuple):
     sampling_rate: int
     mel_length: int
     reached_limit: bool
+    engines: Dict[str, str]
 
 
 def stream_speech(synthesizer: Synthesizer, text: str, *, sigma: float = 0.6, denoise: Optional[float] = None,
@@ -76,4 +83,4 @@ def _stream_pieces(synthesizer: Synthesizer, pieces: List[str], sigma: float, de
                                         max_decoder_steps=max_decoder_steps, progress=False)
         audio = result.audio[0] if index == 0 else np.concatenate([pause, result.audio[0]])
         yield SpeechChunk(index, piece, audio, result.sampling_rate, sum(result.mel_lengths[0]),
-                          any(result.reached_limit[0]))
+                          any(result.reached_limit[0]), result.engines)

@@ -34,18 +34,15 @@ class WaveGlowVocoder:
 
     The denoiser (bias removal in the STFT domain) is built on first use with
     a strength > 0; it runs WaveGlow once on a silent mel to estimate the bias.
-    ``fold_upsampler``, ``compute_dtype``: as for ``WaveGlow.infer`` (the
-    fold is faster per second of audio after a one-off fold of a few seconds;
-    ``torch.int8`` is the fastest CPU path; both for servers and long jobs).
+    ``engine``: the ``PreparedWaveGlow`` that vocodes (``waveglow.prepare_inference(...)``;
+    default: the fast fp32 form).
     """
 
     name = "waveglow"
 
-    def __init__(self, waveglow: torch.nn.Module, fold_upsampler: Optional[bool] = None,
-                 compute_dtype: Optional[torch.dtype] = None) -> None:
+    def __init__(self, waveglow: torch.nn.Module, engine: Optional[object] = None) -> None:
         self.waveglow = waveglow
-        self.fold_upsampler = fold_upsampler
-        self.compute_dtype = compute_dtype
+        self.engine = waveglow.prepare_inference() if engine is None else engine
         self._denoiser: Optional[torch.nn.Module] = None
 
     @property
@@ -54,7 +51,10 @@ class WaveGlowVocoder:
         return int(self.waveglow.upsample.stride[0])
 
     def to(self, device: torch.device) -> "WaveGlowVocoder":
+        """Move WaveGlow (and the denoiser) to ``device``; the engine is prepared again there."""
         self.waveglow = self.waveglow.to(device)
+        if self.engine is not self.waveglow:  # a PreparedWaveGlow (an ONNX Runtime model is its own engine)
+            self.engine = self.waveglow.prepare_inference(**self.engine.config._asdict())
         if self._denoiser is not None:
             self._denoiser = self._denoiser.to(device)
         return self
@@ -76,8 +76,7 @@ class WaveGlowVocoder:
         short for its STFT); lengths under :data:`SHORT_PIECE_FRAMES` warn.
         """
         warn_if_short(lengths, self.hop_length)
-        audio = self.waveglow.infer(mel, sigma=sigma, fold_upsampler=self.fold_upsampler,
-                                    compute_dtype=self.compute_dtype).float()
+        audio = self.engine.infer(mel, sigma).float()
         return [self._denoise(audio[b, :n * self.hop_length], denoise) for b, n in enumerate(lengths)]
 
 

@@ -68,8 +68,7 @@ def test_stopped_by_itself_matches_the_model(model, tmp_path):
     torch.manual_seed(3)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        *_, reached = model.infer(ids, torch.tensor([ids.shape[1]]), max_decoder_steps=12,
-                                  return_reached_limit=True)
+        *_, reached = model.generate(ids, torch.tensor([ids.shape[1]]), max_decoder_steps=12)
     assert result.sentences[0].stopped_by_itself == (not bool(reached[0]))
 
 

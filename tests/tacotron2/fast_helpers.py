@@ -16,11 +16,10 @@ def inputs(batch: int) -> Tuple[Tensor, Tensor]:
 
 
 def gate_trajectory(model, text: Tensor, lengths: Tensor, seed: int, steps: int) -> Tensor:
-    """Gate logits (B, steps) of the faithful loop run without early stopping."""
+    """Gate logits (B, steps) of the reference loop run without early stopping."""
     memory = model.encode(text, lengths)
     torch.manual_seed(seed)
-    return model.decoder.infer(memory, lengths, early_stopping=False, max_decoder_steps=steps,
-                               method="faithful").gate
+    return model.decoder.infer(memory, lengths, early_stopping=False, max_decoder_steps=steps).gate
 
 
 def calibrate_gate(model, text: Tensor, lengths: Tensor, seed: int, steps: int, quiet_steps: int) -> None:

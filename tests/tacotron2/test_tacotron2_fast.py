@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from checkpoints import load_tacotron2
-from tacotron2.cuda_graph_decoder import bucket_length, cuda_graph_infer
-from tacotron2.fast_linears import cached_linears
-from tacotron2.precision import ExactLinear, PackedLinear
+from tacotron2.cuda_graph_decoder import GraphLoops, bucket_length
+from tacotron2.fast_linears import build_linears
+from tacotron2.precision import ExactLinear
 from tacotron2.stop_check import StopTracker
 
 from tests.tacotron2.fast_helpers import calibrate_gate, expected_stop, gate_trajectory, inputs
@@ -19,7 +19,7 @@ def _run(model, text, lengths, seed, **kwargs):
     """Seeded ``infer`` plus a draw from the generator afterwards (checks the RNG was left as faithful)."""
     torch.manual_seed(seed)
     kwargs.setdefault("max_decoder_steps", STEPS)
-    result = model.infer(text, lengths, return_reached_limit=True, **kwargs)
+    result = model.generate(text, lengths, **kwargs)
     return result, torch.rand(4)
 
 
@@ -41,7 +41,7 @@ def test_fast_equals_faithful_with_early_stopping(tiny_model, batch, seed, inter
     text, lengths = inputs(batch)
     calibrate_gate(tiny_model, text, lengths, seed, STEPS, quiet_steps=5 + 3 * seed)
     fast = _run(tiny_model, text, lengths, seed, stop_check_interval=interval)
-    faithful = _run(tiny_model, text, lengths, seed, method="faithful")
+    faithful = _run(tiny_model, text, lengths, seed, backend="reference")
     _assert_same(fast, faithful)
 
 
@@ -50,7 +50,7 @@ def test_fast_equals_faithful_with_early_stopping(tiny_model, batch, seed, inter
 def test_fast_equals_faithful_without_early_stopping(tiny_model, batch, dropout):
     text, lengths = inputs(batch)
     fast = _run(tiny_model, text, lengths, 7, early_stopping=False, prenet_dropout=dropout, stop_check_interval=7)
-    faithful = _run(tiny_model, text, lengths, 7, early_stopping=False, prenet_dropout=dropout, method="faithful")
+    faithful = _run(tiny_model, text, lengths, 7, early_stopping=False, prenet_dropout=dropout, backend="reference")
     _assert_same(fast, faithful)
     assert fast[0].mel_postnet.size(2) == STEPS
 
@@ -75,7 +75,7 @@ def test_max_steps_hit_reports_reached_limit_and_warns(tiny_model):
     with pytest.warns(RuntimeWarning, match="max_decoder_steps"):
         fast = _run(tiny_model, text, lengths, 0, stop_check_interval=8)  # 30 is not a multiple of 8
     with pytest.warns(RuntimeWarning):
-        faithful = _run(tiny_model, text, lengths, 0, method="faithful")
+        faithful = _run(tiny_model, text, lengths, 0, backend="reference")
     _assert_same(fast, faithful)
     assert fast[0].reached_limit.all() and torch.equal(fast[0].mel_lengths, torch.full((3,), STEPS, dtype=torch.int32))
 
@@ -84,7 +84,7 @@ def test_max_steps_hit_reports_reached_limit_and_warns(tiny_model):
 def test_golden_parity_through_fast_path(golden_dir, expected, name, interval):
     model = load_tacotron2(golden_dir / f"tacotron2_tiny_{name}.pt")
     torch.manual_seed(expected["infer_seed"])
-    result = model.infer(expected["text_padded"], expected["input_lengths"], method="fast",
+    result = model.infer(expected["text_padded"], expected["input_lengths"], backend="fast",
                          stop_check_interval=interval)
     torch.testing.assert_close(result.mel_postnet, expected["infer_mel_postnet"], atol=1e-5, rtol=0)
     assert torch.equal(result.mel_lengths, expected["infer_mel_lengths"])
@@ -97,10 +97,11 @@ def test_fused_lstm_products_with_and_without_onednn_equal_faithful(tiny_model, 
         pytest.skip("this PyTorch build has no oneDNN")
     text, lengths = inputs(3)
     with torch.backends.mkldnn.flags(enabled=onednn):
-        fast = _run(tiny_model, text, lengths, 5, early_stopping=False)
-        product = type(cached_linears(tiny_model.decoder, "fp32").decoder_lstm)
-    faithful = _run(tiny_model, text, lengths, 5, early_stopping=False, method="faithful")
-    assert product is (PackedLinear if onednn else ExactLinear)
+        prepared = tiny_model.prepare_inference()
+        fast = _run(prepared, text, lengths, 5, early_stopping=False)
+    faithful = _run(tiny_model, text, lengths, 5, early_stopping=False, backend="reference")
+    assert type(prepared.linears.decoder_lstm) is ExactLinear  # plain addmm on the fused weight, no private ops
+    assert prepared.describe() == "fast/fp32"
     _assert_same(fast, faithful)
 
 
@@ -110,7 +111,7 @@ def test_fused_lstm_products_with_and_without_onednn_equal_faithful(tiny_model, 
 def test_fp32_exact_is_bitwise_the_faithful_loop(tiny_model, batch, dropout):
     text, lengths = inputs(batch)
     exact = _run(tiny_model, text, lengths, 7, prenet_dropout=dropout, precision="fp32_exact", stop_check_interval=3)
-    faithful = _run(tiny_model, text, lengths, 7, prenet_dropout=dropout, method="faithful")
+    faithful = _run(tiny_model, text, lengths, 7, prenet_dropout=dropout, backend="reference")
     _assert_same(exact, faithful, atol=0)
 
 
@@ -124,37 +125,70 @@ def test_model_can_be_copied_and_pickled_after_a_fast_call(tiny_model, tmp_path)
         _assert_same(_run(model, text, lengths, 2, early_stopping=False, max_decoder_steps=6), before, atol=0)
 
 
-def test_weight_change_after_a_fast_call_is_seen(tiny_model):
+def test_weight_change_is_seen_by_new_calls_and_a_held_prepared_model_is_a_snapshot(tiny_model):
     text, lengths = inputs(2)
+    held = tiny_model.prepare_inference()
     tiny_model.infer(text, lengths, early_stopping=False, max_decoder_steps=4)
     with torch.no_grad():
         tiny_model.decoder.decoder_rnn.weight_hh.mul_(1.5)
         tiny_model.decoder.linear_projection.linear_layer.weight.add_(0.1)
     fast = _run(tiny_model, text, lengths, 0, early_stopping=False, max_decoder_steps=8)
-    faithful = _run(tiny_model, text, lengths, 0, early_stopping=False, method="faithful", max_decoder_steps=8)
+    faithful = _run(tiny_model, text, lengths, 0, early_stopping=False, backend="reference", max_decoder_steps=8)
     _assert_same(fast, faithful)
+    stale = _run(held, text, lengths, 0, early_stopping=False, max_decoder_steps=8)
+    assert not torch.allclose(stale[0].mel_postnet, faithful[0].mel_postnet, atol=1e-3)  # documented: prepare again
 
 
-def test_training_mode_falls_back_to_faithful(tiny_model):
+def test_prepared_model_equals_the_per_call_one_and_reports_its_cost(tiny_model):
+    text, lengths = inputs(3)
+    prepared = tiny_model.prepare_inference(precision="bf16", stop_check_interval=4)
+    assert prepared.prepare_seconds > 0
+    decoder = tiny_model.decoder
+    fused = sum(cell.weight_ih.numel() + cell.weight_hh.numel() for cell in (decoder.attention_rnn, decoder.decoder_rnn))
+    biases = sum(cell.bias_ih.numel() for cell in (decoder.attention_rnn, decoder.decoder_rnn))
+    assert prepared.nbytes == 2 * fused + 4 * biases  # bf16 fused LSTM weights, fp32 summed biases
+    assert tiny_model.prepare_inference().nbytes == 4 * fused + 4 * biases
+    assert tiny_model.prepare_inference(backend="reference").nbytes == 0
+    held = _run(prepared, text, lengths, 3, early_stopping=False)
+    per_call = _run(tiny_model, text, lengths, 3, early_stopping=False, precision="bf16", stop_check_interval=4)
+    _assert_same(held, per_call, atol=0)
+
+
+def test_prepared_model_refuses_a_moved_model(tiny_model):
+    prepared = tiny_model.prepare_inference()
+    tiny_model.double()
+    with pytest.raises(ValueError, match="built for torch.float32 on cpu.*prepare_inference"):
+        prepared.infer(*inputs(1))
+
+
+def test_training_mode_default_is_the_reference_and_fast_is_refused(tiny_model):
     text, lengths = inputs(2)
     tiny_model.train()
-    fast = _run(tiny_model, text, lengths, 0, early_stopping=False, max_decoder_steps=8)
-    faithful = _run(tiny_model, text, lengths, 0, early_stopping=False, method="faithful", max_decoder_steps=8)
-    _assert_same(fast, faithful, atol=0)
+    default = _run(tiny_model, text, lengths, 0, early_stopping=False, max_decoder_steps=8)
+    faithful = _run(tiny_model, text, lengths, 0, early_stopping=False, backend="reference", max_decoder_steps=8)
+    _assert_same(default, faithful, atol=0)
+    assert tiny_model.prepare_inference().backend == "reference"
+    with pytest.raises(ValueError, match="backend='fast' needs eval mode"):
+        tiny_model.infer(text, lengths, backend="fast")
+    prepared = tiny_model.eval().prepare_inference(backend="fast")
+    tiny_model.train()
+    with pytest.raises(ValueError, match="needs eval mode"):
+        prepared.infer(text, lengths)
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(method="turbo"), "method must be one of"),
+    (dict(backend="turbo"), "backend must be one of"),
     (dict(precision="fp8"), "precision must be one of"),
-    (dict(method="faithful", precision="bf16"), "needs method='fast'"),
-    (dict(method="cuda_graph"), "needs the model on a CUDA device"),
+    (dict(backend="reference", precision="bf16"), "backend='reference' with precision='bf16' does not run anywhere; "
+                                                  "on cpu these do: .*fast/bf16"),
+    (dict(backend="onnxruntime"), "separate model objects"),
+    (dict(precision="fp16"), "precision='fp16' does not run on cpu"),
+    (dict(backend="reference", stop_check_interval=2), "stop_check_interval applies to backend 'fast'"),
     (dict(stop_check_interval=0), "stop_check_interval must be a positive int"),
     (dict(stop_check_interval=2.0), "stop_check_interval must be a positive int"),
 ])
 def test_bad_arguments_raise(tiny_model, kwargs, match):
     text, lengths = inputs(2)
-    if kwargs.get("method") == "cuda_graph" and torch.cuda.is_available():
-        pytest.skip("CUDA is available, so the CPU model error does not apply")
     with pytest.raises(ValueError, match=match):
         tiny_model.infer(text, lengths, **kwargs)
 
@@ -182,15 +216,17 @@ def test_graph_loop_logic_on_cpu_matches_faithful(tiny_model, block, early_stopp
     memory = tiny_model.encode(text, lengths)
     assert bucket_length(memory.size(1), 16) == 16
     torch.manual_seed(1)
-    graph = cuda_graph_infer(tiny_model.decoder, memory, lengths, early_stopping=early_stopping, max_steps=STEPS,
-                             precision="fp32", stop_check_interval=block, length_bucket=16, use_graph=False)
+    loops = GraphLoops(tiny_model.decoder, build_linears(tiny_model.decoder, "fp32"), precision="fp32",
+                       block_size=block, length_bucket=16, use_graph=False, max_loops=1)
+    graph = loops.infer(memory, lengths, early_stopping=early_stopping, max_steps=STEPS)
     graph_rng = torch.rand(4)
     torch.manual_seed(1)
-    faithful = tiny_model.decoder.infer(memory, lengths, early_stopping=early_stopping, max_decoder_steps=STEPS,
-                                        method="faithful")
+    faithful = tiny_model.decoder.infer(memory, lengths, early_stopping=early_stopping, max_decoder_steps=STEPS)
     assert torch.equal(graph_rng, torch.rand(4))
     assert graph.mel.shape == faithful.mel.shape and graph.alignments.shape == faithful.alignments.shape
     torch.testing.assert_close(graph.mel, faithful.mel, atol=1e-5, rtol=0)
     torch.testing.assert_close(graph.alignments, faithful.alignments, atol=1e-5, rtol=0)
     assert torch.equal(graph.mel_lengths, faithful.mel_lengths)
     assert torch.equal(graph.reached_limit, faithful.reached_limit)
+    loops.infer(memory[:1], lengths[:1], early_stopping=early_stopping, max_steps=4)
+    assert len(loops.loops) == 1 and loops.nbytes > 0  # bounded: the batch-3 loop was dropped

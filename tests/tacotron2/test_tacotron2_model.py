@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from checkpoints.state_dict import strip_prefixes
-from tacotron2 import (Tacotron2, Tacotron2Config, Tacotron2Inference, Tacotron2InferenceWithLimit, Tacotron2Loss,
+from tacotron2 import (Tacotron2, Tacotron2Config, Tacotron2Inference, Tacotron2Generation, Tacotron2Loss,
                        Tacotron2Output)
 
 
@@ -100,8 +100,8 @@ def test_reached_limit_warns_and_is_reported(tiny_model):
         tiny_model.decoder.gate_layer.linear_layer.bias.fill_(-1e4)
     text, lengths = _text([7, 4], seed=9)
     with pytest.warns(RuntimeWarning, match=r"max_decoder_steps=5.*2 of 2 batch items \(indices \[0, 1\]\)"):
-        result = tiny_model.infer(text, lengths, max_decoder_steps=5, return_reached_limit=True)
-    assert isinstance(result, Tacotron2InferenceWithLimit)
+        result = tiny_model.generate(text, lengths, max_decoder_steps=5)
+    assert isinstance(result, Tacotron2Generation)
     assert result.reached_limit.dtype == torch.bool and result.reached_limit.tolist() == [True, True]
     assert result.mel_lengths.tolist() == [5, 5]
 
@@ -110,7 +110,7 @@ def test_gate_firing_at_once_stops_after_one_frame(tiny_model):
     with torch.no_grad():
         tiny_model.decoder.gate_layer.linear_layer.bias.fill_(1e4)
     text, lengths = _text([7, 4], seed=10)
-    result = tiny_model.infer(text, lengths, return_reached_limit=True)
+    result = tiny_model.generate(text, lengths)
     assert result.mel_postnet.shape[2] == 1
     assert result.mel_lengths.tolist() == [0, 0]
     assert result.reached_limit.tolist() == [False, False]

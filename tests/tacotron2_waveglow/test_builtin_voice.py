@@ -37,8 +37,7 @@ def test_speaks_a_validation_sentence_with_a_monotonic_alignment(voice):
     ids = text_to_sequence(SENTENCE)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        mel, lengths, alignments, reached_limit = voice.infer(
-            torch.tensor([ids]), torch.tensor([len(ids)]), return_reached_limit=True)
+        mel, lengths, alignments, reached_limit = voice.generate(torch.tensor([ids]), torch.tensor([len(ids)]))
     frames = int(lengths[0])
     assert not bool(reached_limit[0]), "the decoder did not stop by itself"
     assert frames > 2 * len(ids)  # espeak-ng speaks about 3 frames per character; not a one-frame stop

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from tests.waveglow.tiny import no_onednn, randomize, tiny_config  # noqa: F401  (autouse fixture)
+from tests.waveglow.tiny import onednn, randomize, tiny_config  # noqa: F401  (autouse fixture)
 from waveglow import WaveGlow
 
 

@@ -89,12 +89,10 @@ def test_removing_weight_norm_keeps_outputs(tiny_model):
     torch.testing.assert_close(folded.infer(mel, z=z), before_inf, atol=1e-5, rtol=1e-5)
 
 
-def test_cached_inverse_follows_new_weights():
+def test_inverse_follows_new_weights():
     torch.manual_seed(3)
     conv = Invertible1x1Conv(4)
     x = torch.randn(1, 4, 10)
-    first = conv.inverse_weight()
-    assert conv.inverse_weight() is first  # cached while the weight is unchanged
     new = Invertible1x1Conv(4).state_dict()
     conv.load_state_dict(new)
     y, _ = conv(x)
@@ -105,7 +103,7 @@ def test_cached_inverse_follows_new_weights():
 
 def test_model_inverse_refreshed_after_load_state_dict(tiny_model):
     mel, audio = _inputs()
-    tiny_model.infer(mel, z=torch.zeros(2, 8, STEPS))  # fills every cache
+    tiny_model.infer(mel, z=torch.zeros(2, 8, STEPS))
     torch.manual_seed(9)
     other = randomize(WaveGlow(tiny_config()))
     tiny_model.load_state_dict(other.state_dict())
@@ -162,7 +160,7 @@ def test_remove_weightnorm_accepts_nvidia_call_style_and_refuses_another_model()
         other.remove_weightnorm(model)
 
 
-@pytest.mark.parametrize("kwargs", [{"method": "faithful"}, {}, {"compute_dtype": torch.int8}])
+@pytest.mark.parametrize("kwargs", [{"backend": "reference"}, {}, {"precision": "bf16", "chunk_frames": 2}])
 def test_infer_rejects_a_mel_it_cannot_vocode(tiny_model, kwargs):
     n_mel = tiny_model.config.n_mel_channels
     for bad in (torch.zeros(1, n_mel, 0), torch.zeros(1, n_mel + 1, 4), torch.zeros(n_mel, 4)):

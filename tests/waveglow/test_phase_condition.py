@@ -5,11 +5,9 @@ import torch.nn.functional as F
 
 from tests.waveglow.tiny import randomize, tiny_config
 from waveglow import WaveGlow
-from waveglow.chunked import infer_chunked
-from waveglow.fast_infer import prepared_form
 from waveglow.phase_condition import (add_phase_condition, fold_upsampler, fold_upsampler_time_major, phase_geometry,
                                       stack_frames)
-from waveglow.precision import BF16_REL_TOL
+from waveglow.inference import DOCUMENTED_RELATIVE_ERROR
 
 ATOL = 1e-4
 FRAMES = 5
@@ -57,7 +55,7 @@ def test_folded_fast_path_equals_faithful(alternate_halves, batch, sigma):
     torch.manual_seed(0)
     folded = model.infer(mel, sigma, fold_upsampler=True)
     torch.manual_seed(0)
-    faithful = model.infer(mel, sigma, method="faithful")
+    faithful = model.infer(mel, sigma, backend="reference")
     torch.testing.assert_close(folded, faithful, atol=ATOL, rtol=0)
 
 
@@ -65,11 +63,11 @@ def test_folded_bf16_within_its_documented_error():
     model = _model()
     mel = torch.randn(2, 8, FRAMES)
     torch.manual_seed(0)
-    reference = model.infer(mel, 0.6, method="faithful")
+    reference = model.infer(mel, 0.6, backend="reference")
     torch.manual_seed(0)
-    bf16 = model.infer(mel, 0.6, compute_dtype=torch.bfloat16, fold_upsampler=True)
+    bf16 = model.infer(mel, 0.6, precision="bf16", fold_upsampler=True)
     assert bf16.dtype == torch.float32
-    assert ((bf16 - reference).norm() / reference.norm()).item() < BF16_REL_TOL
+    assert ((bf16 - reference).norm() / reference.norm()).item() < DOCUMENTED_RELATIVE_ERROR["bf16"]
 
 
 def test_folded_inverts_forward_with_given_latent():
@@ -84,25 +82,18 @@ def test_chunked_folded_equals_unchunked():
     model = _model()
     mel = torch.randn(1, 8, 9)
     torch.manual_seed(2)
-    whole = model.infer(mel, 0.8, method="faithful")
+    whole = model.infer(mel, 0.8, backend="reference")
     torch.manual_seed(2)
-    chunked = infer_chunked(model, mel, 0.8, chunk_frames=4, fold_upsampler=True)
+    chunked = model.infer(mel, 0.8, chunk_frames=4, fold_upsampler=True)
     torch.testing.assert_close(chunked, whole, atol=ATOL, rtol=0)
 
 
-def test_cache_keeps_folded_and_plain_forms_and_none_reuses_folded():
+def test_the_fold_is_an_explicit_choice_not_call_history():
     model = _model()
-    plain = prepared_form(model, fold_upsampler=False)
-    assert plain.geometry is None
-    assert prepared_form(model) is plain  # nothing folded yet: the cheap form
-    folded = prepared_form(model, fold_upsampler=True)
-    assert folded.geometry is not None and folded is not plain
-    assert prepared_form(model) is folded
-    assert prepared_form(model, fold_upsampler=False) is plain
-    with torch.no_grad():
-        model.WN[0].start.bias.add_(1.0)  # new weights: both forms are stale
-    rebuilt = prepared_form(model)
-    assert rebuilt is not plain and rebuilt is not folded and rebuilt.geometry is None
+    folded = model.prepare_inference(fold_upsampler=True)
+    assert folded.form.geometry is not None and folded.describe() == "fast/fp32 folded"
+    assert model.prepare_inference().form.geometry is None  # None means unfolded, whatever was built before
+    assert folded.nbytes > model.prepare_inference().nbytes
 
 
 def test_fold_refused_where_the_upsampler_cannot_be_folded():
@@ -116,8 +107,8 @@ def test_fold_refused_where_the_upsampler_cannot_be_folded():
 
 
 def test_faithful_path_refuses_the_fold():
-    with pytest.raises(ValueError, match="method='fast'"):
-        _model().infer(torch.randn(1, 8, FRAMES), method="faithful", fold_upsampler=True)
+    with pytest.raises(ValueError, match="fold_upsampler=True needs backend='fast', not 'reference'"):
+        _model().infer(torch.randn(1, 8, FRAMES), backend="reference", fold_upsampler=True)
 
 
 def test_time_major_fold_equals_upsample_squeeze_conv():

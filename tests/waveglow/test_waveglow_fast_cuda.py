@@ -15,44 +15,33 @@ def _model(device="cpu"):
 
 
 def test_graph_refuses_a_cpu_model():
-    with pytest.raises(ValueError, match="CUDA"):
-        GraphedWaveGlow(_model(), batch=1, frames=4)
+    with pytest.raises(ValueError, match="backend='cuda_graph' with precision='fp32' does not run on cpu"):
+        _model().prepare_inference(backend="cuda_graph")
 
 
 @needs_cuda
-@pytest.mark.parametrize("compute_dtype, atol", [(None, 1e-4), (torch.float16, 1e-3)])
-def test_graph_equals_seeded_infer(compute_dtype, atol):
+@pytest.mark.parametrize("precision, fold, atol", [("fp32", None, 1e-4), ("fp16", None, 1e-3), ("fp32", True, 1e-4),
+                                                   ("fp16", True, 2e-3)])
+def test_graph_equals_seeded_fast_and_the_reference(precision, fold, atol):
     model = _model("cuda")
     mel = torch.randn(2, 8, 4, device="cuda")
-    graphed = GraphedWaveGlow(model, 2, 4, compute_dtype=compute_dtype)
+    graphed = model.prepare_inference(backend="cuda_graph", precision=precision, fold_upsampler=fold)
     for seed in (0, 1):
         torch.manual_seed(seed)
-        expected = model.infer(mel, 0.6, compute_dtype=compute_dtype)
+        expected = model.infer(mel, 0.6, precision=precision, fold_upsampler=fold)
         torch.manual_seed(seed)
-        torch.testing.assert_close(graphed(mel, 0.6), expected, atol=atol, rtol=0)
-
-
-@needs_cuda
-def test_graph_recaptures_after_new_weights_and_checks_shape():
-    model = _model("cuda")
-    mel = torch.randn(1, 8, 4, device="cuda")
-    graphed = GraphedWaveGlow(model, 1, 4)
-    with torch.no_grad():
-        model.WN[0].end.bias.add_(0.1)
-    z = torch.randn(1, 8, 128, device="cuda")
-    torch.testing.assert_close(graphed(mel, 1.0, z), model.infer(mel, 1.0, z, method="faithful"), atol=1e-4, rtol=0)
-    with pytest.raises(ValueError, match="captured for mels of shape"):
-        graphed(torch.randn(1, 8, 5, device="cuda"))
-
-
-@needs_cuda
-@pytest.mark.parametrize("compute_dtype, atol", [(None, 1e-4), (torch.float16, 2e-3)])
-def test_folded_upsampler_on_cuda_equals_faithful(compute_dtype, atol):
-    model = _model("cuda")
-    mel = torch.randn(2, 8, 4, device="cuda")
+        torch.testing.assert_close(graphed.infer(mel, 0.6), expected, atol=atol, rtol=0)
     z = torch.randn(2, 8, 128, device="cuda")
-    expected = model.infer(mel, 0.6, z, method="faithful")
-    graphed = GraphedWaveGlow(model, 2, 4, compute_dtype=compute_dtype, fold_upsampler=True)
-    torch.testing.assert_close(graphed(mel, 0.6, z), expected, atol=atol, rtol=0)
-    torch.testing.assert_close(model.infer(mel, 0.6, z, compute_dtype=compute_dtype, fold_upsampler=True), expected,
+    torch.testing.assert_close(graphed.infer(mel, 0.6, z), model.infer(mel, 0.6, z, backend="reference"),
                                atol=atol, rtol=0)
+
+
+@needs_cuda
+def test_graphs_are_kept_per_shape_and_bounded():
+    model = _model("cuda")
+    graphed = model.prepare_inference(backend="cuda_graph")
+    for frames in range(2, 8):
+        mel = torch.randn(1, 8, frames, device="cuda")
+        z = torch.randn(1, 8, frames * 32, device="cuda")
+        torch.testing.assert_close(graphed.infer(mel, 1.0, z), model.infer(mel, 1.0, z), atol=1e-4, rtol=0)
+    assert len(graphed.graphs.captures) == graphed.graphs.max_graphs and graphed.nbytes > 0

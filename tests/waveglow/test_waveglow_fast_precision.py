@@ -4,7 +4,7 @@ import torch
 
 from tests.waveglow.tiny import randomize, tiny_config
 from waveglow import WaveGlow, WNConfig
-from waveglow.precision import BF16_REL_TOL, FP16_REL_TOL, snr_db
+from waveglow.inference import DOCUMENTED_RELATIVE_ERROR, snr_db
 
 FRAMES = 4
 
@@ -27,12 +27,12 @@ def _seeded(model, mel, **kwargs):
 def test_bf16_close_to_fp32_and_returns_fp32():
     model = _model()
     mel = torch.randn(2, 8, FRAMES)
-    reference = _seeded(model, mel, method="faithful")
-    low = _seeded(model, mel, compute_dtype=torch.bfloat16)
+    reference = _seeded(model, mel, backend="reference")
+    low = _seeded(model, mel, precision="bf16")
     assert low.dtype == torch.float32
     assert low.shape == reference.shape
-    assert _relative_error(low, reference) < BF16_REL_TOL
-    assert snr_db(low, reference) > -20 * torch.log10(torch.tensor(BF16_REL_TOL)).item()
+    assert _relative_error(low, reference) < DOCUMENTED_RELATIVE_ERROR["bf16"]
+    assert snr_db(low, reference) > -20 * torch.log10(torch.tensor(DOCUMENTED_RELATIVE_ERROR["bf16"])).item()
     # the error is real (bf16 really ran), not an fp32 pass in disguise
     assert not torch.equal(low, reference)
 
@@ -43,8 +43,8 @@ def test_bf16_uses_the_same_noise_as_fp32():
     torch.manual_seed(9)
     z = torch.randn(1, 8, FRAMES * 32)  # the remaining 6 channels are drawn first, then 2 early
     z = torch.cat([z[:, 6:], z[:, :6]], 1)
-    drawn = _seeded(model, mel, compute_dtype=torch.bfloat16)
-    torch.testing.assert_close(drawn, model.infer(mel, 0.6, z, compute_dtype=torch.bfloat16), atol=0, rtol=0)
+    drawn = _seeded(model, mel, precision="bf16")
+    torch.testing.assert_close(drawn, model.infer(mel, 0.6, z, precision="bf16"), atol=0, rtol=0)
 
 
 def test_snr_db_closed_form():
@@ -54,11 +54,10 @@ def test_snr_db_closed_form():
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-@pytest.mark.parametrize("compute_dtype", [None, torch.float16, torch.bfloat16])
-def test_cuda_paths(compute_dtype):
+@pytest.mark.parametrize("precision", ["fp32", "fp16", "bf16"])
+def test_cuda_paths(precision):
     model = _model("cuda")
     mel = torch.randn(2, 8, FRAMES, device="cuda")
-    reference = _seeded(model, mel, method="faithful")
-    fast = _seeded(model, mel, compute_dtype=compute_dtype)
-    tolerance = {None: 1e-5, torch.float16: FP16_REL_TOL, torch.bfloat16: BF16_REL_TOL}[compute_dtype]
-    assert _relative_error(fast, reference) < tolerance
+    reference = _seeded(model, mel, backend="reference")
+    fast = _seeded(model, mel, precision=precision)
+    assert _relative_error(fast, reference) < max(DOCUMENTED_RELATIVE_ERROR[precision], 1e-5)

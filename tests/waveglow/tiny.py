@@ -1,7 +1,8 @@
-"""Tiny WaveGlow models for fast tests, and a fixture that turns oneDNN off.
+"""Tiny WaveGlow models for fast tests, and a fixture that runs every WaveGlow test with oneDNN off and on.
 
-oneDNN sets up kernels per input shape, which costs seconds on the tiny
-convolutions of these tests; the plain CPU kernels give the same results.
+PyTorch's CPU convolutions go through oneDNN when it is enabled and through
+its plain kernels otherwise; both must give the documented numbers, so every
+test in tests/waveglow runs once each way (ids ``onednn-off``, ``onednn-on``).
 """
 import warnings
 
@@ -27,8 +28,20 @@ def randomize(model: WaveGlow) -> WaveGlow:
     return model.eval()
 
 
+@pytest.fixture(autouse=True, params=[False, True], ids=["onednn-off", "onednn-on"])
+def onednn(request):
+    """oneDNN enabled or not for the test (skipped "on" where this PyTorch has no oneDNN)."""
+    if request.param and not torch.backends.mkldnn.is_available():
+        pytest.skip("this PyTorch build has no oneDNN")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the flags context warns about TF32 on Intel GPUs
+        with torch.backends.mkldnn.flags(enabled=request.param):
+            yield request.param
+
+
 @pytest.fixture(autouse=True)
 def no_onednn():
+    """oneDNN off (for test files outside tests/waveglow that import it as their autouse fixture)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with torch.backends.mkldnn.flags(enabled=False):

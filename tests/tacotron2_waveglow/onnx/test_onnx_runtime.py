@@ -61,7 +61,7 @@ def test_decoder_step_matches_decoder_step(onnx_models, tiny_models):
     assert np.all(out["new_attention_weights"][mask.numpy()] == 0)
 
 
-@pytest.mark.parametrize("method", ["faithful", "fast"])
+@pytest.mark.parametrize("method", ["reference", "fast"])
 @pytest.mark.parametrize("lengths", [[12, 30, 7], [5]])
 def test_seeded_infer_matches_pytorch(onnx_models, tiny_models, method, lengths):
     taco, onnx_taco = tiny_models[0], onnx_models[0]
@@ -69,7 +69,7 @@ def test_seeded_infer_matches_pytorch(onnx_models, tiny_models, method, lengths)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a random model's item may run into the step limit
         torch.manual_seed(21)
-        want = taco.infer(text, input_lengths, method=method, return_reached_limit=True)
+        want = taco.generate(text, input_lengths, backend=method)
         after_torch = torch.rand(4)
         torch.manual_seed(21)
         got = onnx_taco.infer(text, input_lengths, return_reached_limit=True)
@@ -86,7 +86,7 @@ def test_max_decoder_steps_limit_and_warning(onnx_models, tiny_models):
     text, lengths = _text([20, 9], taco.config.n_symbols)
     torch.manual_seed(2)
     with pytest.warns(RuntimeWarning):
-        want = taco.infer(text, lengths, max_decoder_steps=3, return_reached_limit=True)
+        want = taco.generate(text, lengths, max_decoder_steps=3)
     torch.manual_seed(2)
     with pytest.warns(RuntimeWarning, match="max_decoder_steps=3"):
         got = onnx_taco.infer(text, lengths, max_decoder_steps=3, return_reached_limit=True)
@@ -128,7 +128,7 @@ def test_waveglow_with_a_given_latent_matches_pytorch(onnx_models, tiny_models):
     glow, onnx_glow = tiny_models[1], onnx_models[1]
     mel = torch.randn(2, 8, 9)
     z = torch.randn(2, 8, 9 * 32)
-    want = glow.infer(mel, 0.8, z, method="faithful")
+    want = glow.infer(mel, 0.8, z, backend="reference")
     got = onnx_glow.infer(mel, 0.8, z)
     torch.testing.assert_close(got, want, atol=1e-4, rtol=0)
     torch.testing.assert_close(onnx_glow.infer(mel, 0.0, z), glow.infer(mel, 0.0, z), atol=1e-4, rtol=0)

@@ -93,7 +93,7 @@ OPTION_ERRORS = [
 ]
 if not torch.cuda.is_available():
     OPTION_ERRORS += [(["--device", "cuda"], "CUDA is not available"),
-                      (["--precision", "fp16"], "needs a CUDA device")]
+                      (["--precision", "fp16"], "precision='fp16' does not run on cpu")]
 
 
 @pytest.mark.parametrize("extra,fragment", OPTION_ERRORS)

@@ -10,7 +10,7 @@ import torch
 
 from tacotron2_waveglow.bundles import TextProcessor
 from tacotron2_waveglow.synthesis import Synthesizer
-from tacotron2_waveglow.synthesis.device import autocast_dtype
+from tacotron2_waveglow.synthesis.inference import InferenceConfig
 from tacotron2_waveglow.synthesis.split import max_chars_for_steps
 from text import text_to_sequence
 
@@ -139,20 +139,25 @@ def test_folded_waveglow_gives_the_same_audio(tiny_models):
     taco, glow = tiny_models[0], _smallest_waveglow()
     plain = _cpu(taco, glow, fold_upsampler=False).synthesize("Hello world.", seed=7)
     folded = _cpu(taco, glow, fold_upsampler=True).synthesize("Hello world.", seed=7)
-    assert (torch.float32, True) in glow.__dict__["_prepared"]  # the folded form was built and used
+    assert folded.engines == {"tacotron2": "fast/fp32", "vocoder": "fast/fp32 folded"}  # the folded form ran
+    assert plain.engines["vocoder"] == "fast/fp32"
     np.testing.assert_allclose(folded.audio[0], plain.audio[0], atol=1e-4, rtol=0)
 
 
-def test_fp32_exact_mels_equal_the_faithful_decoder_bitwise(tiny_models):
-    taco = tiny_models[0]
+def test_fp32_exact_is_the_reference_computation_bitwise(tiny_models):
+    taco, glow = tiny_models[0], _smallest_waveglow()
     text = "Hello there."
-    result = _cpu(taco, vocoder="griffin-lim", precision="fp32_exact").synthesize(text, seed=3)
+    synth = _cpu(taco, glow, precision="fp32_exact")
+    assert synth.engines == {"tacotron2": "fast/fp32_exact", "vocoder": "reference/fp32_exact"}
+    result = synth.synthesize(text, seed=3, sigma=0.6)
     ids = torch.tensor([text_to_sequence(text, ["english_cleaners"])])
     torch.manual_seed(3)
-    mel, lengths, _ = taco.infer(ids, torch.tensor([ids.shape[1]]), method="faithful")
+    mel, lengths, _ = taco.infer(ids, torch.tensor([ids.shape[1]]), backend="reference")
+    audio = glow.infer(mel, sigma=0.6, backend="reference")
     n = int(lengths[0])
     assert result.mel_lengths == [[n]]
     np.testing.assert_array_equal(result.mels[0][0], mel[0, :, :n].numpy())
+    np.testing.assert_array_equal(result.audio[0], audio[0, :n * HOP].numpy())
 
 
 def test_int8_runs_the_int8_decoder_then_the_int8_waveglow(tiny_models):
@@ -162,19 +167,51 @@ def test_int8_runs_the_int8_decoder_then_the_int8_waveglow(tiny_models):
     ids = torch.tensor([text_to_sequence(text, ["english_cleaners"])])
     torch.manual_seed(7)
     mel, lengths, _ = taco.infer(ids, torch.tensor([ids.shape[1]]), precision="int8")
-    audio = glow.infer(mel, sigma=0.6, compute_dtype=torch.int8)
+    audio = glow.infer(mel, sigma=0.6, precision="int8")
     n = int(lengths[0])
     assert result.mel_lengths == [[n]]
+    assert result.engines == {"tacotron2": "fast/int8", "vocoder": "fast/int8 folded"}
     np.testing.assert_allclose(result.mels[0][0], mel[0, :, :n].numpy(), atol=1e-6)
     np.testing.assert_allclose(result.audio[0], audio[0, :n * HOP].numpy(), atol=1e-5)
-    assert (torch.int8, True) in glow.__dict__["_prepared"]
 
 
-def test_bf16_autocast_on_cpu_runs(tiny_models):
+def _manual(taco, glow, text, seed, **options):
+    ids = torch.tensor([text_to_sequence(text, ["english_cleaners"])])
+    torch.manual_seed(seed)
+    mel, lengths, _ = taco.infer(ids, torch.tensor([ids.shape[1]]), **options.get("tacotron2", {}))
+    n = int(lengths[0])
+    return mel[0, :, :n].numpy(), glow.infer(mel, sigma=0.6, **options.get("waveglow", {}))[0, :n * HOP].numpy()
+
+
+@pytest.mark.filterwarnings("ignore:.*fewer frames than characters")
+def test_bf16_is_the_bf16_decoder_and_the_bf16_waveglow_not_autocast(tiny_models):
     taco, glow = tiny_models[0], _smallest_waveglow()
-    result = _cpu(taco, glow, precision="bf16").synthesize("Hi.", seed=0)
+    result = _cpu(taco, glow, precision="bf16").synthesize("Hello world.", seed=0, sigma=0.6)
+    assert result.engines == {"tacotron2": "fast/bf16", "vocoder": "fast/bf16"}
+    mel, audio = _manual(taco, glow, "Hello world.", 0, tacotron2=dict(precision="bf16"),
+                         waveglow=dict(precision="bf16"))
+    np.testing.assert_allclose(result.mels[0][0], mel, atol=1e-6)
+    np.testing.assert_allclose(result.audio[0], audio, atol=1e-6)
+    fp32_mel, _ = _manual(taco, glow, "Hello world.", 0)
+    assert result.mels[0][0].shape != fp32_mel.shape or not np.array_equal(result.mels[0][0], fp32_mel)
     assert result.audio[0].dtype == np.float32
-    assert len(result.audio[0]) == result.mel_lengths[0][0] * HOP
+
+
+@pytest.mark.parametrize("options, engines", [
+    (dict(backend="reference"), {"tacotron2": "reference/fp32", "vocoder": "reference/fp32"}),
+    (dict(chunk_frames=3, overlap_frames=1), {"tacotron2": "fast/fp32", "vocoder": "fast/fp32 chunks of 3"}),
+    (dict(stop_check_interval=1, fold_upsampler=True), {"tacotron2": "fast/fp32", "vocoder": "fast/fp32 folded"}),
+])
+def test_the_configuration_asked_for_is_the_one_that_runs(tiny_models, options, engines):
+    taco, glow = tiny_models[0], _smallest_waveglow()
+    synth = _cpu(taco, glow, inference=InferenceConfig(**options))
+    result = synth.synthesize("Hello world.", seed=2, sigma=0.6)
+    assert result.engines == engines == synth.engines
+    mel, audio = _manual(taco, glow, "Hello world.", 2, tacotron2=synth.inference.tacotron2_options(),
+                         waveglow=synth.inference.waveglow_options())
+    np.testing.assert_array_equal(result.mels[0][0], mel)
+    np.testing.assert_allclose(result.audio[0], audio, atol=1e-6)
+    assert synth.prepare_seconds > 0 and synth.prepared_nbytes >= 0
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -188,12 +225,18 @@ def test_cuda(tiny_models, precision):
 
 def test_invalid_arguments(tiny_models):
     taco, glow = tiny_models
-    with pytest.raises(ValueError, match="fp16"):
+    with pytest.raises(ValueError, match="precision='fp16' does not run on cpu; on cpu these do: .*fast/bf16"):
         _cpu(taco, glow, precision="fp16")
     with pytest.raises(ValueError, match="fp64"):
         _cpu(taco, glow, precision="fp64")
-    with pytest.raises(ValueError, match="'int8'.*CPU-only"):
-        autocast_dtype("int8", torch.device("cuda"))
+    with pytest.raises(ValueError, match="backend='cuda_graph' with precision='fp32' does not run on cpu"):
+        _cpu(taco, glow, backend="cuda_graph")
+    with pytest.raises(ValueError, match="onnxruntime.*separate model objects"):
+        _cpu(taco, glow, backend="onnxruntime")
+    with pytest.raises(ValueError, match="not both"):
+        _cpu(taco, glow, precision="bf16", inference=InferenceConfig())
+    with pytest.raises(ValueError, match="chunk_frames applies to the WaveGlow vocoder"):
+        _cpu(taco, vocoder="griffin-lim", chunk_frames=10)
     with pytest.raises(ValueError, match="needs a WaveGlow"):
         _cpu(taco)
     with pytest.raises(ValueError, match="wavenet"):
@@ -224,3 +267,40 @@ def test_mel_channel_mismatch(tiny_models):
 def test_cuda_requested_without_gpu(tiny_models):
     with pytest.raises(ValueError, match="CUDA is not available"):
         Synthesizer(*tiny_models, device="cuda")
+
+
+def test_one_vocabulary_for_both_models_and_the_pipeline():
+    import tacotron2
+    import waveglow
+    from tacotron2_waveglow.synthesis import inference
+
+    assert tacotron2.BACKENDS == waveglow.BACKENDS == inference.BACKENDS
+    assert tacotron2.PRECISIONS == waveglow.PRECISIONS == inference.PRECISIONS
+    config = InferenceConfig(precision="fp32_exact", chunk_frames=64)
+    assert config.tacotron2_options() == {"backend": None, "precision": "fp32_exact", "stop_check_interval": None}
+    assert config.waveglow_options()["backend"] == "reference"  # fp32_exact: WaveGlow's bitwise computation
+    assert config.replace(backend="cuda_graph").waveglow_options()["backend"] == "cuda_graph"
+    with pytest.raises(ValueError, match="precision must be one of"):
+        InferenceConfig(precision="float16")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        InferenceConfig(backend="faithful")
+
+
+def test_cli_runs_the_backend_and_chunking_it_was_asked_for(cli, tmp_path, tiny_tacotron2_path, tiny_waveglow_path,
+                                                            tiny_models):
+    out = tmp_path / "a.wav"
+    status, _, stderr = cli(["Hello world.", "-o", str(out), "--seed", "2", "--backend", "reference",
+                             "--chunk-frames", "3", "--denoise", "0", "--tacotron2", str(tiny_tacotron2_path),
+                             "--waveglow", str(tiny_waveglow_path)])
+    assert status == 0, stderr
+    assert "inference: Tacotron 2 reference/fp32, vocoder reference/fp32 chunks of 3" in stderr
+    from audio import load_wav
+
+    taco, glow = tiny_models
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, audio = _manual(taco, glow, "Hello world.", 2, tacotron2=dict(backend="reference"),
+                           waveglow=dict(backend="reference", chunk_frames=3))
+    written = load_wav(out).numpy()
+    assert len(written) == len(audio)
+    np.testing.assert_allclose(written, np.clip(audio, -1, 32767 / 32768), atol=2 / 32768)

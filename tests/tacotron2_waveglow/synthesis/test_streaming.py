@@ -64,3 +64,13 @@ def test_stream_errors_at_call_time(synthesizer):
     with pytest.raises(ValueError, match="nothing|no letters"):
         stream_speech(synthesizer, "... !!")
     torch.manual_seed(0)
+
+
+def test_stream_runs_the_synthesizers_inference_configuration(tiny_models):
+    tacotron2, waveglow = tiny_models
+    synth = Synthesizer(tacotron2, waveglow, device="cpu", denoiser_strength=0.0, max_chars=60, pause_seconds=0.01,
+                        progress=False, precision="bf16", chunk_frames=4)
+    chunks = _quiet(lambda: list(stream_speech(synth, TEXT, seed=3)))
+    assert all(c.engines == {"tacotron2": "fast/bf16", "vocoder": "fast/bf16 chunks of 4"} for c in chunks)
+    whole = _quiet(synth.synthesize, TEXT, seed=3, batch_size=1)
+    np.testing.assert_allclose(np.concatenate([c.audio for c in chunks]), whole.audio[0], atol=1e-6)

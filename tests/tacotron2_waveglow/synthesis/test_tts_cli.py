@@ -55,7 +55,7 @@ def test_int8_says_it_prepares_waveglow_and_matches_the_int8_chain(cli, tmp_path
     ids = torch.tensor([text_to_sequence("Hello world.", ["english_cleaners"])])
     torch.manual_seed(4)
     mel, lengths, _ = taco.infer(ids, torch.tensor([ids.shape[1]]), precision="int8")
-    audio = glow.infer(mel, sigma=0.6, compute_dtype=torch.int8)[0, :int(lengths[0]) * HOP].numpy()
+    audio = glow.infer(mel, sigma=0.6, precision="int8")[0, :int(lengths[0]) * HOP].numpy()
     expected = np.clip(np.round(audio * 32768), -32768, 32767)
     assert np.abs(_wav(out).astype(np.float64) - expected).max() <= 1
 
