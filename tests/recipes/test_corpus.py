@@ -65,6 +65,7 @@ def test_missing_teacher_is_a_clear_error(tmp_path, spec, install):
     assert main(["--out", str(tmp_path / "c"), "--teacher", spec, "--executable", str(tmp_path / "nope")]) == 2
 
 
+@pytest.mark.slow
 def test_default_settings_add_the_short_phrases_after_the_sentences():
     settings = CorpusSettings(n_sentences=3, seed=1)
     texts = settings.sentences()

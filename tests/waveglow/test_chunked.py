@@ -43,6 +43,7 @@ def test_draw_latent_reproduces_seeded_infer(model, mel):
     torch.testing.assert_close(model.infer(mel, 0.7, z), unchunked, atol=0, rtol=0)
 
 
+@pytest.mark.slow
 def test_seeded_chunked_equals_unchunked_everywhere(model, mel):
     unchunked = _seeded(model.infer, mel, 0.7)
     chunked = _seeded(model.infer, mel, 0.7, chunk_frames=CHUNK)

@@ -150,6 +150,7 @@ def test_a_failed_compile_warns_and_runs_eagerly(monkeypatch):
     torch.testing.assert_close(got, Int8WaveGlow(model, compile=False).infer(mel, 0.6, z))
 
 
+@pytest.mark.slow
 def test_int8_error_on_a_hub_size_model_is_within_the_documented_bound(onednn):
     from waveglow import WaveGlowConfig, WNConfig
 

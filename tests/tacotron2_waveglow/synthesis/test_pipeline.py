@@ -160,6 +160,7 @@ def test_fp32_exact_is_the_reference_computation_bitwise(tiny_models):
     np.testing.assert_array_equal(result.audio[0], audio[0, :n * HOP].numpy())
 
 
+@pytest.mark.slow
 def test_int8_runs_the_int8_decoder_then_the_int8_waveglow(tiny_models):
     taco, glow = tiny_models[0], _smallest_waveglow()
     text = "Hello world."

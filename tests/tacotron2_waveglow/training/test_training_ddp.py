@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from tacotron2_waveglow.training.config import TrainerConfig
@@ -22,6 +23,7 @@ def torchrun(args, tmp_path, timeout=120):
     return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_ddp_step_equals_single_process_step_on_combined_batch(tmp_path):
     out = tmp_path / "ddp.pt"
     result = torchrun([str(HERE / "ddp_toy_worker.py"), str(out)], tmp_path)
@@ -39,6 +41,7 @@ def test_ddp_step_equals_single_process_step_on_combined_batch(tmp_path):
         torch.testing.assert_close(ddp_params[name], value, atol=1e-6, rtol=0)
 
 
+@pytest.mark.slow
 def test_torchrun_trains_tacotron2_from_the_cli(tmp_path):
     import json
 
