@@ -38,8 +38,7 @@ from benchmarks.waveglow_bench import (CPU_PATHS, PATHS as WAVEGLOW_PATHS, bench
                                        median_seconds, peak_memory_mb, random_waveglow)
 from tacotron2 import Tacotron2, Tacotron2Config
 
-SAMPLING_RATE = 22050
-HOP_LENGTH = 256
+from tacotron2_waveglow.bundles import HOP_LENGTH, SAMPLE_RATE as SAMPLING_RATE  # noqa: E402  (the voices' one source)
 STREAM_TEXT = ("The first sentence is short. The second sentence is a good deal longer than the first one was. "
                "And the third sentence closes the paragraph.")
 

@@ -38,8 +38,7 @@ from benchmarks.waveglow_bench import random_waveglow
 from tacotron2 import Tacotron2, Tacotron2Config
 from tacotron2_waveglow.onnx import OnnxTacotron2, OnnxWaveGlow, export_onnx
 
-SAMPLE_RATE = 22050
-HOP_LENGTH = 256
+from tacotron2_waveglow.bundles import HOP_LENGTH, SAMPLE_RATE  # noqa: E402  (the voices' one source)
 
 
 def interleaved_seconds(runs: Dict[str, Callable[[int], object]], repeats: int) -> Dict[str, List[float]]:

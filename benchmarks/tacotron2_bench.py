@@ -56,7 +56,9 @@ PATHS: Dict[str, tuple] = {
 CPU_PATHS = ("reference", "fast", "fast_exact", "bf16", "int8")
 CUDA_PATHS = ("cuda_reference", "cuda_fast", "cuda_fp16", "cuda_graph_fp32", "cuda_graph_fp16")
 NVIDIA_PATH = "nvidia"
-FRAMES_PER_SECOND_OF_AUDIO = 22050 / 256
+from tacotron2_waveglow.bundles import HOP_LENGTH, SAMPLE_RATE  # noqa: E402  (the voices' one source)
+
+FRAMES_PER_SECOND_OF_AUDIO = SAMPLE_RATE / HOP_LENGTH
 REGIONS = ("prenet", "attention_lstm", "attention", "decoder_lstm", "projections")
 
 

@@ -32,8 +32,7 @@ from waveglow import WaveGlow, WaveGlowConfig, WNConfig
 from waveglow.chunked import exact_overlap_frames
 from waveglow.inference import snr_db
 
-SAMPLING_RATE = 22050
-HOP_LENGTH = 256
+from tacotron2_waveglow.bundles import HOP_LENGTH, SAMPLE_RATE as SAMPLING_RATE  # noqa: E402  (the voices' one source)
 SIGMA = 0.6
 
 # path name -> (device, prepare_inference keyword arguments; "chunk_frames": True takes the run's chunk size)

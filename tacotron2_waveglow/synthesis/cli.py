@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _check_options(args: argparse.Namespace) -> None:
     """Reject contradictory or out-of-range options before any work is done (no model is loaded yet)."""
+    from ..bundles import HOP_LENGTH, SAMPLE_RATE
     from .batch import SEED_MODULUS
 
     if args.text is not None and args.input is not None:
@@ -130,7 +131,7 @@ def _check_options(args: argparse.Namespace) -> None:
             raise UsageError(f"{flag} must be at least {low}, got {value}")
     if args.max_decoder_steps is not None and args.max_decoder_steps > MAX_DECODER_STEPS_LIMIT:
         raise UsageError(f"--max-decoder-steps {args.max_decoder_steps} is above the limit of "
-                         f"{MAX_DECODER_STEPS_LIMIT} ({MAX_DECODER_STEPS_LIMIT * 256 / 22050:.0f} s of audio per "
+                         f"{MAX_DECODER_STEPS_LIMIT} ({MAX_DECODER_STEPS_LIMIT * HOP_LENGTH / SAMPLE_RATE:.0f} s of audio per "
                          "piece); long text is split into pieces by itself")
     for flag, value in (("--sigma", args.sigma), ("--denoise", args.denoise)):
         if value is not None and not math.isfinite(value):
