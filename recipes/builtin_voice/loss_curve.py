@@ -79,7 +79,6 @@ def save_loss_curve_png(history: LossHistory, path: PathLike, title: str = "trai
     axes.set_title(title)
     axes.legend(fontsize="small")
     figure.tight_layout()
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out, dpi=80)
-    return out
+    from audio.atomic import atomic_write
+
+    return atomic_write(path, lambda handle: figure.savefig(handle, format="png", dpi=80))

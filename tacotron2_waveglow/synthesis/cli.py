@@ -140,9 +140,17 @@ def _check_options(args: argparse.Namespace) -> None:
             raise UsageError(f"{flag} must be >= 0, got {value}")
     if args.seed is not None and not 0 <= args.seed < SEED_MODULUS:
         raise UsageError(f"--seed must be in [0, 2**63), got {args.seed}")
-    for flag, path in (("--tacotron2", args.tacotron2), ("--waveglow", args.waveglow), ("-i", args.input)):
-        if path is not None and not Path(path).is_file():
-            raise UsageError(f"{flag}: file not found: {path}")
+    from checkpoints.errors import CheckpointError
+    from checkpoints.limits import check_regular_file
+
+    for flag, path in (("--tacotron2", args.tacotron2), ("--waveglow", args.waveglow)):
+        if path is not None:
+            try:
+                check_regular_file(path)  # a directory, FIFO or device is named as such and never opened
+            except CheckpointError as exc:
+                raise UsageError(f"{flag}: {exc}") from None
+    if args.input is not None and not Path(args.input).is_file():
+        raise UsageError(f"-i: file not found: {args.input}")
     if args.chunk_frames is not None and args.chunk_frames < 1:
         raise UsageError(f"--chunk-frames must be at least 1, got {args.chunk_frames}")
     if args.onnx_dir is None:  # ValueError naming what runs, for combinations this device cannot run

@@ -78,3 +78,17 @@ def test_plot_without_matplotlib(cli, one_line_error, tmp_path, dummy_ckpt, monk
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
     argv = ["hi", "--tacotron2", dummy_ckpt, "--vocoder", "griffin-lim", "--plot", "-o", str(tmp_path / "a.wav")]
     one_line_error(cli(argv), "pip install matplotlib")
+
+
+def test_a_directory_or_fifo_given_as_a_checkpoint_is_named_as_such(tmp_path, capsys):
+    import os
+
+    from tacotron2_waveglow.synthesis.cli import main
+
+    fifo = tmp_path / "pipe.pt"
+    os.mkfifo(fifo)
+    for path, kind in ((tmp_path, "a directory"), (fifo, "a FIFO")):
+        status = main(["hi", "--tacotron2", str(path), "--vocoder", "griffin-lim", "-o", str(tmp_path / "a.wav")])
+        err = capsys.readouterr().err
+        assert status == 2 and len(err.strip().splitlines()) == 1
+        assert kind in err and "not found" not in err
