@@ -146,6 +146,18 @@ def check_paths(args: argparse.Namespace) -> None:
         raise UsageError(f"--max-iterations must be at least 1, got {args.max_iterations}")
     if Path(args.output).exists() and not Path(args.output).is_dir():
         raise UsageError(f"-o {args.output} exists and is not a folder")
+    check_numbers(args)
+
+
+def check_numbers(args: argparse.Namespace) -> None:
+    """Every float option finite and non-negative, the seed in torch's range: checked before any data is read."""
+    import math
+
+    for name, value in sorted(vars(args).items()):
+        if isinstance(value, float) and (not math.isfinite(value) or value < 0):
+            raise UsageError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
+    if args.seed is not None and not 0 <= args.seed < 2 ** 63:
+        raise UsageError(f"--seed must be in [0, 2**63), got {args.seed}")
 
 
 def model_overrides(args: argparse.Namespace) -> Dict[str, Any]:

@@ -55,6 +55,16 @@ def test_user_errors_are_one_line_with_the_real_program_name(capsys, tmp_path, d
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 
+@pytest.mark.parametrize("option, value", [("--learning-rate", "nan"), ("--grad-clip-thresh", "inf"),
+                                           ("--weight-decay", "-1"), ("--seed", str(10 ** 24)), ("--seed", "-1")])
+def test_numeric_options_are_checked_before_any_data_is_read(capsys, tmp_path, dataset, option, value):
+    root, listing = dataset
+    argv = ["-o", str(tmp_path / "o"), "-d", str(root), "--no-progress", "--training-files", str(listing),
+            option, value]
+    _one_line_error(capsys, main(argv, model="tacotron2"), "tacotron2-train", option)
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_checkpoint_that_is_not_one_is_a_one_line_error(capsys, tmp_path, dataset):
     root, listing = dataset
     junk = tmp_path / "junk.pt"
