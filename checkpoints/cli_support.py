@@ -7,6 +7,10 @@ import sys
 from typing import Any, Dict
 
 
+SEED_MODULUS = 2 ** 63
+"""Seeds the command lines accept are in ``[0, SEED_MODULUS)`` (what ``torch.manual_seed`` takes as a signed 64-bit int)."""
+
+
 class UsageError(Exception):
     """A user error: reported as one line ``PROG: error: ...`` on stderr with exit status 2."""
 

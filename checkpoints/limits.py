@@ -23,9 +23,10 @@ import os
 import stat
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, Iterator, Mapping, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Tuple, Union
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 from .errors import CheckpointError
 
@@ -105,6 +106,8 @@ def iter_tensors(obj: Any, where: str = "checkpoint") -> Iterator[Tuple[str, tor
     Each container is visited once (cycles and shared sub-trees are fine);
     nesting deeper than :data:`MAX_NESTING` raises :class:`CheckpointError`.
     """
+    import torch  # only here: the file checks above need no torch (tacotron2-tts checks options before importing it)
+
     seen = set()
     stack = [(obj, where, 0)]
     while stack:

@@ -23,14 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional
 
-from checkpoints.cli_support import UsageError, one_line
+from checkpoints.cli_support import SEED_MODULUS, UsageError, one_line
 
-from . import manifest
 from .result import SynthesisResult
-
-#: Seeds are in ``[0, 2**63)`` (``torch.manual_seed`` takes ``[0, 2**64)``), and so are the per-line seeds.
-SEED_MODULUS = 2 ** 63
-
 
 @dataclass(frozen=True)
 class Line:
@@ -133,6 +128,7 @@ class BatchRun:
 
     def run(self, speak: SpeakLine, write_outputs: WriteOutputs) -> int:
         """Speak and write every line to do; returns the number of failed lines."""
+        from . import manifest  # here, not at import: option errors print before torch loads
         failed = 0
         for line in self.todo:
             path = self.folder / line.wav_name
@@ -159,6 +155,7 @@ class BatchRun:
 
     def finish(self) -> Optional[Path]:
         """Write ``manifest.jsonl`` if this is the last rank to finish; returns its path (else ``None``)."""
+        from . import manifest  # here, not at import: option errors print before torch loads
         if not manifest.mark_done_and_check(self.folder, self.shard.run_id, self.shard.rank, self.shard.world_size):
             return None
         numbers: Dict[int, str] = {line.number: line.text for line in self.lines}

@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_options(args: argparse.Namespace) -> None:
     """Reject contradictory or out-of-range options before any work is done (no model is loaded yet)."""
     from ..bundles import HOP_LENGTH, SAMPLE_RATE
-    from .batch import SEED_MODULUS
+    from checkpoints.cli_support import SEED_MODULUS
 
     if args.text is not None and args.input is not None:
         raise UsageError("give either TEXT or -i FILE, not both")
@@ -374,13 +374,12 @@ def main(argv: Optional[Sequence[str]] = None, stdin: Optional[TextIO] = None) -
     except UsageError as exc:
         report_error(PROG, exc)
         return EXIT_USAGE
-    from checkpoints.download import DownloadError  # after parsing: --help imports no torch
-    from checkpoints.errors import CheckpointError
+    from checkpoints.errors import CheckpointError  # torch-free: options are checked before torch is imported
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:
             return _run(args, stdin if stdin is not None else sys.stdin)
-        except (UsageError, CheckpointError, DownloadError, ValueError, OSError) as exc:
+        except (UsageError, CheckpointError, ValueError, OSError) as exc:  # OSError includes DownloadError
             report_error(_prog(), exc)
             return EXIT_USAGE
         except FloatingPointError as exc:

@@ -156,7 +156,9 @@ def check_numbers(args: argparse.Namespace) -> None:
     for name, value in sorted(vars(args).items()):
         if isinstance(value, float) and (not math.isfinite(value) or value < 0):
             raise UsageError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
-    if args.seed is not None and not 0 <= args.seed < 2 ** 63:
+    from checkpoints.cli_support import SEED_MODULUS
+
+    if args.seed is not None and not 0 <= args.seed < SEED_MODULUS:
         raise UsageError(f"--seed must be in [0, 2**63), got {args.seed}")
 
 

@@ -92,3 +92,17 @@ def test_a_directory_or_fifo_given_as_a_checkpoint_is_named_as_such(tmp_path, ca
         err = capsys.readouterr().err
         assert status == 2 and len(err.strip().splitlines()) == 1
         assert kind in err and "not found" not in err
+
+
+def test_numeric_option_errors_are_reported_before_torch_is_imported(tmp_path):
+    """The checks that need no device answer without importing torch (the slow part of start-up)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from tacotron2_waveglow.synthesis.cli import main\n"
+            f"status = main(['hi', '--sigma', 'nan', '-o', {str(tmp_path / 'a.wav')!r}])\n"
+            "print(status, 'torch' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["2", "False"], result.stderr
+    assert "--sigma" in result.stderr
