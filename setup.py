@@ -38,7 +38,7 @@ setup(
         "console_scripts": [
             "tacotron2-train=tacotron2_waveglow.training.cli:tacotron2_main",
             "waveglow-train=tacotron2_waveglow.training.cli:waveglow_main",
-            "tacotron2-tts=tacotron2_waveglow.synthesis.cli:main",
+            "tacotron2-tts=tacotron2_waveglow.synthesis.cli:console_main",
             "tacotron2-export-onnx=tacotron2_waveglow.onnx.cli:main",
         ],
     },

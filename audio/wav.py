@@ -5,6 +5,7 @@ import logging
 import os
 import struct
 import warnings
+import wave
 from pathlib import Path
 from typing import Optional, Union
 
@@ -211,7 +212,17 @@ def save_wav(path: PathLike, audio: Union[torch.Tensor, np.ndarray], sampling_ra
             f"{float(np.abs(samples).max()):.6g}) and were clipped; normalise the audio to avoid distortion",
             stacklevel=2)
         samples = np.clip(samples, -1.0, 1.0)
-    pcm = np.round(samples * _INT16_SAVE_SCALE).astype(np.int16)
-    from scipy.io import wavfile  # imported here: scipy costs ~0.3 s at start-up
+    pcm = np.round(samples * _INT16_SAVE_SCALE).astype("<i2")
+    return atomic_write(path, lambda handle: _write_pcm16(handle, int(sampling_rate), pcm), overwrite=overwrite)
 
-    return atomic_write(path, lambda handle: wavfile.write(handle, int(sampling_rate), pcm), overwrite=overwrite)
+
+def _write_pcm16(handle, sampling_rate: int, pcm: np.ndarray) -> None:
+    """Mono little-endian 16-bit PCM ``pcm`` as a canonical 44-byte-header WAV, byte for byte what
+    ``scipy.io.wavfile.write`` writes (the tests compare them); the standard library's ``wave``
+    instead of scipy, whose import costs about 0.3 s of every ``tacotron2-tts`` run."""
+    with wave.open(handle, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(sampling_rate)
+        writer.setnframes(pcm.size)
+        writer.writeframes(pcm.tobytes())

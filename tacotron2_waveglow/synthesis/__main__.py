@@ -1,6 +1,6 @@
 """``python -m tacotron2_waveglow.synthesis`` runs the ``tacotron2-tts`` command line."""
 import sys
 
-from .cli import main
+from .cli import console_main
 
-sys.exit(main())
+sys.exit(console_main())

@@ -20,8 +20,12 @@ from typing import Any, Dict, Optional
 #: equal); declared here too so that ``tacotron2-tts --help`` needs neither torch nor the models.
 BACKENDS = ("reference", "fast", "cuda_graph", "onnxruntime")
 PRECISIONS = ("fp32", "fp32_exact", "bf16", "fp16", "int8")
+#: The words that run on CUDA only, for both models (the tests derive them from the models' tables), so the
+#: CLI can refuse them on a CPU-only torch build without importing torch.
+CUDA_ONLY_BACKENDS = ("cuda_graph",)
+CUDA_ONLY_PRECISIONS = ("fp16",)
 
-__all__ = ["InferenceConfig", "BACKENDS", "PRECISIONS"]
+__all__ = ["InferenceConfig", "BACKENDS", "PRECISIONS", "CUDA_ONLY_BACKENDS", "CUDA_ONLY_PRECISIONS"]
 
 
 @dataclass(frozen=True)

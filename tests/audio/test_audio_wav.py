@@ -1,5 +1,6 @@
 """WAV I/O: scaling against the stored integers, round trips, every error path."""
 import warnings
+import wave
 
 import numpy as np
 import pytest
@@ -66,6 +67,16 @@ def test_save_writes_int16_scaled_by_32767(tmp_path):
     rate, data = wavfile.read(path)
     assert rate == RATE and data.dtype == np.int16
     np.testing.assert_array_equal(data, np.round(audio.double().numpy() * 32767).astype(np.int16))
+
+
+@pytest.mark.parametrize("rate,n", [(22050, 0), (22050, 1), (16000, 301), (44100, 5000)])
+def test_save_writes_the_bytes_scipy_writes(tmp_path, rate, n):
+    """The standard-library writer gives scipy.io.wavfile.write's file byte for byte (an odd sample count too)."""
+    audio = torch.linspace(-1, 1, max(n, 1))[:n] if n else torch.zeros(1)
+    path = save_wav(tmp_path / "ours.wav", audio, sampling_rate=rate)
+    pcm = np.round(audio.double().numpy() * 32767).astype(np.int16)
+    wavfile.write(tmp_path / "scipy.wav", rate, pcm)
+    assert path.read_bytes() == (tmp_path / "scipy.wav").read_bytes()
 
 
 @pytest.mark.parametrize("shape", [(300,), (1, 300)])
@@ -231,11 +242,11 @@ def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, monkeypatch)
     path = save_wav(tmp_path / "keep.wav", torch.zeros(100))
     before = path.read_bytes()
 
-    def broken_write(handle, rate, data):
-        handle.write(b"RIFF partial")
+    def broken_writeframes(writer, data):
+        writer._file.write(b"RIFF partial")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(wavfile, "write", broken_write)  # a full disk in the middle of the write
+    monkeypatch.setattr(wave.Wave_write, "writeframes", broken_writeframes)  # a full disk in the middle
     with pytest.raises(OSError, match="(?i)no space left on device"):
         save_wav(path, torch.ones(100) * 0.5)
     assert path.read_bytes() == before

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from tacotron2_waveglow.synthesis.device import torch_build_has_cuda
 
 
 @pytest.fixture
@@ -106,3 +107,51 @@ def test_numeric_option_errors_are_reported_before_torch_is_imported(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["2", "False"], result.stderr
     assert "--sigma" in result.stderr
+
+
+def test_torch_build_is_read_without_importing_torch():
+    """``torch_build_has_cuda`` agrees with ``torch.version`` and imports no torch to find it."""
+    import subprocess
+    import sys
+
+    import torch
+
+    code = ("import sys\n"
+            "from tacotron2_waveglow.synthesis.device import torch_build_has_cuda\n"
+            "print(torch_build_has_cuda(), 'torch' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    expected = torch.version.cuda is not None or getattr(torch.version, "hip", None) is not None
+    assert result.stdout.split() == [str(expected), "False"], result.stderr
+    from tacotron2_waveglow.synthesis.device import torch_build_has_cuda
+
+    assert torch_build_has_cuda() is expected  # torch imported: read from torch.version itself
+
+
+def test_cuda_only_words_follow_both_models_tables():
+    """The CLI's torch-free list of CUDA-only words is what both models' tables say."""
+    import tacotron2.inference
+    import waveglow.inference
+    from tacotron2_waveglow.synthesis.inference import CUDA_ONLY_BACKENDS, CUDA_ONLY_PRECISIONS
+
+    for table in (tacotron2.inference.SUPPORTED, waveglow.inference.SUPPORTED):
+        on_cpu = {word for key, devices in table.items() if "cpu" in devices for word in key}
+        words = {word for key in table for word in key}
+        assert set(CUDA_ONLY_BACKENDS) | set(CUDA_ONLY_PRECISIONS) == words - on_cpu
+
+
+@pytest.mark.skipif(torch_build_has_cuda() is not False, reason="checks a CPU-only torch build")
+@pytest.mark.parametrize("flags,fragment", [(["--device", "cuda"], "device 'cuda' requested"),
+                                            (["--precision", "fp16"], "--precision fp16 needs a CUDA GPU"),
+                                            (["--backend", "cuda_graph"], "--backend cuda_graph needs a CUDA GPU")])
+def test_cuda_options_on_a_cpu_only_build_fail_before_torch_is_imported(tmp_path, flags, fragment):
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from tacotron2_waveglow.synthesis.cli import main\n"
+            f"status = main(['hi', '-o', {str(tmp_path / 'a.wav')!r}] + {flags!r})\n"
+            "print(status, 'torch' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["2", "False"], result.stderr
+    assert fragment in result.stderr and "CPU-only build" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
