@@ -113,6 +113,33 @@ def _nvidia_run(theirs, memory, lengths, n_steps: int) -> Callable[[bool], torch
     return run
 
 
+def _lstm_products_run(prepared, decoder, batch: int, device: str) -> Optional[Callable[[int], None]]:
+    """``run(n)``: the two LSTM gate products of ``n`` decoder steps alone, as ``prepared`` computes them.
+
+    The fast paths' prepared products (``prepared.linears``); the reference
+    path's are ATen's ``lstm_cell`` products (``fp32_exact``: two ``addmm``
+    per cell and one add). ``None`` for NVIDIA's row and CUDA paths.
+    """
+    from tacotron2.precision import make_lstm_linear
+
+    if device != "cpu" or prepared is None:
+        return None
+    linears = getattr(prepared, "linears", None)
+    cells = (decoder.attention_rnn, decoder.decoder_rnn)
+    products = ((linears.attention_lstm, linears.decoder_lstm) if linears is not None
+                else tuple(make_lstm_linear(cell, "fp32_exact") for cell in cells))
+    generator = torch.Generator().manual_seed(0)
+    inputs = [torch.randn(batch, cell.input_size + cell.hidden_size, generator=generator) for cell in cells]
+    outputs = [torch.empty(batch, 4 * cell.hidden_size) for cell in cells]
+
+    def run(n_steps: int) -> None:
+        with torch.no_grad():
+            for _ in range(n_steps):
+                for product, x, out in zip(products, inputs, outputs):
+                    product(x, out)
+    return run
+
+
 def profile_breakdown(run: Callable[[bool], torch.Tensor], n_steps: int, top: int = 8) -> dict:
     """``torch.profiler`` over one run of ``n_steps`` steps: ms per step by region and by top operator."""
     from torch.profiler import ProfilerActivity, profile
@@ -147,7 +174,9 @@ def bench_tacotron2(config: Optional[Tacotron2Config] = None, paths: Optional[Se
     ``frames_per_s``, ``x_real_time`` (seconds of 22.05 kHz audio decoded per
     second), ``speedup_vs_reference`` (same device and batch size),
     ``max_abs_err``/``mean_abs_err``/``rel_err`` against the reference fp32
-    path (dropout off), ``prepare_s``, ``prepared_mb`` and ``peak_mem_mb``
+    path (dropout off), ``lstm_products_ms_per_step`` and ``speedup_bound``
+    (CPU rows: the two LSTM gate products alone, timed in the same rounds,
+    and the speedup left if all else were free), ``prepare_s``, ``prepared_mb`` and ``peak_mem_mb``
     (process peak RSS on CPU, so it only grows from path to path;
     ``torch.cuda.max_memory_allocated`` per path on CUDA).
     """
@@ -194,6 +223,8 @@ def bench_tacotron2(config: Optional[Tacotron2Config] = None, paths: Optional[Se
                 for dropout in (False, True):
                     torch.manual_seed(0)
                     references[device][dropout] = reference(dropout).float()
+        floors = {name: _lstm_products_run(prepared.get(name), models[specs[name][0]].decoder, batch,
+                                           specs[name][0]) for name in names}
         for name in names:  # warm-up and accuracy run
             device = specs[name][0]
             progress(f"batch {batch}: warm-up and accuracy of {name}", show_progress)
@@ -214,6 +245,10 @@ def bench_tacotron2(config: Optional[Tacotron2Config] = None, paths: Optional[Se
                     torch.cuda.reset_peak_memory_stats()
                 measured[name]["times_s"].append(_timed(runs[name], device, repeat + 1))
                 measured[name]["peak_mem_mb"] = _peak_memory_mb(device)
+                if floors[name] is not None:  # the products alone, in the same round
+                    start = time.perf_counter()
+                    floors[name](n_steps)
+                    measured[name].setdefault("lstm_products_s", []).append(time.perf_counter() - start)
         for name in names:
             device, backend, precision = specs[name]
             result = measured[name]
@@ -223,6 +258,9 @@ def bench_tacotron2(config: Optional[Tacotron2Config] = None, paths: Optional[Se
                                                                    batch, text_length, text, profile_steps),
                                                         profile_steps)
             seconds = statistics.median(result["times_s"])
+            products = result.pop("lstm_products_s", None)
+            result["lstm_products_ms_per_step"] = (None if products is None
+                                                   else 1e3 * statistics.median(products) / n_steps)
             engine = prepared.get(name)
             rows.append(dict(path=name, device=device, backend=backend, precision=precision, batch_size=batch,
                              threads=threads, n_steps=n_steps, text_length=text_length if text is None else
@@ -260,25 +298,38 @@ def _timed(run: Callable[[bool], torch.Tensor], device: str, seed: int) -> float
 
 
 def _add_speedups(rows: List[dict]) -> None:
-    """``speedup_vs_reference``: ms/step of the reference path on the same device and batch over this path's."""
+    """``speedup_vs_reference``: ms/step of the reference path on the same device and batch over this path's.
+
+    ``speedup_bound``: the reference's ms/step over this path's LSTM products
+    alone, the speedup it would have if every other operation of a step cost
+    nothing (CPU rows).
+    """
     base = {(r["device"], r["batch_size"]): r["ms_per_step"] for r in rows if r["backend"] == "reference"}
     for row in rows:
         reference = base.get((row["device"], row["batch_size"]))
         row["speedup_vs_reference"] = None if reference is None else reference / row["ms_per_step"]
+        products = row.get("lstm_products_ms_per_step")
+        row["speedup_bound"] = None if reference is None or not products else reference / products
 
 
 def format_table(rows: List[dict]) -> str:
     """A plain-text table of :func:`bench_tacotron2`'s rows, then the per-step breakdowns."""
-    header = (f"{'path':<16}{'B':>3}{'ms/step':>10}{'frames/s':>10}{'x RT':>8}{'speedup':>9}"
-              f"{'max err':>10}{'rel err':>10}{'prep s':>8}{'prep MB':>9}{'peak MB':>9}")
+    header = (f"{'path':<16}{'B':>3}{'ms/step':>10}{'LSTM ms':>9}{'rest ms':>9}{'frames/s':>10}{'x RT':>8}"
+              f"{'speedup':>9}{'bound':>8}{'max err':>10}{'rel err':>10}{'prep s':>8}{'prep MB':>9}{'peak MB':>9}")
     lines = [header, "-" * len(header)]
     for r in rows:
         speedup = "-" if r["speedup_vs_reference"] is None else f"{r['speedup_vs_reference']:.2f}x"
         prep_s = "-" if r["prepare_s"] is None else f"{r['prepare_s']:.2f}"
         prep_mb = "-" if r["prepared_mb"] is None else f"{r['prepared_mb']:.0f}"
-        lines.append(f"{r['path']:<16}{r['batch_size']:>3}{r['ms_per_step']:>10.2f}{r['frames_per_s']:>10.1f}"
-                     f"{r['x_real_time']:>8.2f}{speedup:>9}{r['max_abs_err']:>10.1e}{r['rel_err']:>10.1e}"
-                     f"{prep_s:>8}{prep_mb:>9}{r['peak_mem_mb']:>9.0f}")
+        products = r.get("lstm_products_ms_per_step")
+        lstm = "-" if products is None else f"{products:.2f}"
+        rest = "-" if products is None else f"{r['ms_per_step'] - products:.2f}"
+        bound = "-" if r.get("speedup_bound") is None else f"{r['speedup_bound']:.2f}x"
+        lines.append(f"{r['path']:<16}{r['batch_size']:>3}{r['ms_per_step']:>10.2f}{lstm:>9}{rest:>9}"
+                     f"{r['frames_per_s']:>10.1f}{r['x_real_time']:>8.2f}{speedup:>9}{bound:>8}"
+                     f"{r['max_abs_err']:>10.1e}{r['rel_err']:>10.1e}{prep_s:>8}{prep_mb:>9}{r['peak_mem_mb']:>9.0f}")
+    lines.append("LSTM ms: the two LSTM gate products alone per step, timed in the same rounds; rest ms: everything "
+                 "else; bound: the speedup if everything else cost nothing")
     for r in rows:
         breakdown = r.get("breakdown")
         if not breakdown:

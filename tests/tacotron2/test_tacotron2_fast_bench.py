@@ -21,6 +21,7 @@ def test_bench_tacotron2_rows_on_a_tiny_model():
     for row in rows:
         assert row["ms_per_step"] > 0 and row["peak_mem_mb"] > 0 and len(row["times_s"]) == 1
         assert row["prepare_s"] >= 0 and row["prepared_mb"] >= 0
+        assert 0 < row["lstm_products_ms_per_step"] and row["speedup_bound"] > 0
     # the profiled breakdown names every region of the fast loop
     assert set(by_path["fast"]["breakdown"]["regions_ms_per_step"]) == {
         "prenet", "attention_lstm", "attention", "decoder_lstm", "projections"}
