@@ -95,24 +95,29 @@ def test_a_directory_or_fifo_given_as_a_checkpoint_is_named_as_such(tmp_path, ca
         assert kind in err and "not found" not in err
 
 
-def test_numeric_option_errors_are_reported_before_torch_is_imported(tmp_path):
-    """The checks that need no device answer without importing torch (the slow part of start-up)."""
+def _main_in_fresh_interpreter(argv):
+    """``tacotron2-tts`` ``main(argv)`` in a new interpreter: ``(status, whether torch got imported, stderr)``."""
     import subprocess
-    import sys
 
     code = ("import sys\n"
             "from tacotron2_waveglow.synthesis.cli import main\n"
-            f"status = main(['hi', '--sigma', 'nan', '-o', {str(tmp_path / 'a.wav')!r}])\n"
+            f"status = main({list(argv)!r})\n"
             "print(status, 'torch' in sys.modules)\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.stdout.split() == ["2", "False"], result.stderr
-    assert "--sigma" in result.stderr
+    status, torch_loaded = result.stdout.split()
+    return int(status), torch_loaded == "True", result.stderr
+
+
+def test_numeric_option_errors_are_reported_before_torch_is_imported(tmp_path):
+    """The checks that need no device answer without importing torch (the slow part of start-up)."""
+    status, torch_loaded, err = _main_in_fresh_interpreter(['hi', '--sigma', 'nan', '-o', str(tmp_path / 'a.wav')])
+    assert (status, torch_loaded) == (2, False), err
+    assert "--sigma" in err
 
 
 def test_torch_build_is_read_without_importing_torch():
     """``torch_build_has_cuda`` agrees with ``torch.version`` and imports no torch to find it."""
     import subprocess
-    import sys
 
     import torch
 
@@ -144,14 +149,7 @@ def test_cuda_only_words_follow_both_models_tables():
                                             (["--precision", "fp16"], "--precision fp16 needs a CUDA GPU"),
                                             (["--backend", "cuda_graph"], "--backend cuda_graph needs a CUDA GPU")])
 def test_cuda_options_on_a_cpu_only_build_fail_before_torch_is_imported(tmp_path, flags, fragment):
-    import subprocess
-    import sys
-
-    code = ("import sys\n"
-            "from tacotron2_waveglow.synthesis.cli import main\n"
-            f"status = main(['hi', '-o', {str(tmp_path / 'a.wav')!r}] + {flags!r})\n"
-            "print(status, 'torch' in sys.modules)\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.stdout.split() == ["2", "False"], result.stderr
-    assert fragment in result.stderr and "CPU-only build" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    status, torch_loaded, err = _main_in_fresh_interpreter(['hi', '-o', str(tmp_path / 'a.wav')] + flags)
+    assert (status, torch_loaded) == (2, False), err
+    assert fragment in err and "CPU-only build" in err
+    assert len(err.strip().splitlines()) == 1
