@@ -16,8 +16,9 @@ run per path with prenet dropout off against the reference fp32 path on the
 same inputs (decoder mels, before the postnet). With ``--nvidia-dle PATH``
 NVIDIA's own DLE decoder (same weights) is one more row, ``nvidia``.
 
-Breakdown (``--profile``, on by default): ``torch.profiler`` over
-``profile_steps`` steps of each CPU path; ``regions`` gives milliseconds per
+Breakdown (``--profile-steps``, 20 by default): ``torch.profiler`` over
+``profile_steps`` steps of each CPU path (the fast loop with its named
+regions on, which the timed runs leave off); ``regions`` gives milliseconds per
 step spent in each part of the fast loop (prenet, attention LSTM, attention,
 decoder LSTM, projections; the LSTM regions hold the two big matrix products),
 ``top_ops`` the operators with the most self time per step.
@@ -281,11 +282,19 @@ def _memory(model, config, batch, text_length, text, device="cpu"):
 
 
 def _shortened(name, runs, theirs, prepared, models, config, batch, text_length, text, steps):
-    """The path's run over ``steps`` steps (for the profiler)."""
+    """The path's run over ``steps`` steps (for the profiler), fast paths with their named regions."""
     memory, lengths = _memory(models["cpu"], config, batch, text_length, text)
     if name == NVIDIA_PATH:
         return _nvidia_run(theirs, memory, lengths, steps)
-    return _decoder_run(prepared[name], memory, lengths, steps)
+    engine = prepared[name]
+    if engine.backend != "fast":
+        return _decoder_run(engine, memory, lengths, steps)
+    from tacotron2.fast_decoder import fast_infer
+
+    def run(dropout: bool) -> torch.Tensor:
+        return fast_infer(models["cpu"].decoder, engine.linears, memory, lengths, early_stopping=False,
+                          max_steps=steps, prenet_dropout=dropout, precision=engine.precision, regions=True).mel
+    return run
 
 
 def _timed(run: Callable[[bool], torch.Tensor], device: str, seed: int) -> float:

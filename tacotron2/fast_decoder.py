@@ -1,10 +1,12 @@
 """Fast free-running Tacotron 2 decoding: preallocated buffers, blocks of steps, one stop check per block.
 
-:class:`FastDecoderLoop` owns every tensor a decoder step reads or writes
-(state, concat buffers, attention scratch, prenet dropout scales and the
-outputs of one block of ``block_size`` steps) and updates them in place, so a
-step allocates almost nothing and the same code can be captured in a CUDA graph
-(:mod:`tacotron2.cuda_graph_decoder`). :func:`decode` drives a loop block by
+:class:`FastDecoderLoop` owns the tensors carried between blocks of
+``block_size`` steps (the recurrent state, the prenet dropout scales and the
+block's outputs): within a block the steps hand fresh tensors to each other,
+which on CPU costs fewer and cheaper operations than updating buffers in place
+(0.46 -> 0.29 ms per step of work besides the LSTM products, hub size, 2
+threads), and the state goes back into the buffers at the end of the block, so
+the same code can be captured in a CUDA graph (:mod:`tacotron2.cuda_graph_decoder`). :func:`decode` drives a loop block by
 block: draw the block's prenet dropout scales, run the steps, copy the block's
 frames out, look at the gates once, and stop when every item has stopped,
 discarding frames past the step-by-step stopping point and rewinding the random
@@ -12,9 +14,7 @@ generator to where the step-by-step loop would have left it.
 
 With ``precision="fp32"`` every operation is the one the faithful
 :meth:`Decoder.step` performs except the LSTM gate products: each cell's input
-and hidden products are one fused product on ``[x, h]`` (the hidden state
-lives at the tail of the cell's input buffer, so no concatenation is needed),
-run by oneDNN on a prepacked weight on CPU. That changes only the summation
+and hidden products are one fused product on ``[x, h]``. That changes only the summation
 order: outputs agree with the reference path to rounding (about 1e-6 on random
 models; tests allow 1e-5), though an autoregressive decoder can amplify the
 difference over hundreds of steps. ``precision="fp32_exact"`` keeps the two
@@ -27,13 +27,15 @@ held by a :class:`~tacotron2.prepared.PreparedTacotron2`); the stop rule is
 """
 from __future__ import annotations
 
-from typing import Optional
+import contextlib
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
 from torch.nn import functional as F
 from torch.profiler import record_function
 
+from .decoder_state import DecoderState
 from .fast_linears import DecoderLinears
 from .inference import DEFAULT_STOP_CHECK_INTERVAL, FULL_PRECISIONS
 from .masks import padding_mask
@@ -55,8 +57,12 @@ class FastDecoderLoop:
     fixed_block = False
 
     def __init__(self, decoder: torch.nn.Module, linears: DecoderLinears, memory: Tensor, memory_lengths: Tensor, *,
-                 precision: str = "fp32", prenet_dropout: bool = True, block_size: int = 8) -> None:
+                 precision: str = "fp32", prenet_dropout: bool = True, block_size: int = 8,
+                 regions: bool = False) -> None:
         self.decoder = decoder
+        # named torch.profiler regions per part of a step; off by default: entering and leaving five
+        # regions costs about 0.15 ms per step on CPU even with no profiler running
+        self._region = record_function if regions else contextlib.nullcontext
         self.precision = precision
         self.prenet_dropout = prenet_dropout
         self.block_size = block_size
@@ -73,31 +79,16 @@ class FastDecoderLoop:
         batch, steps, embedding = memory.shape
         new = memory.new_empty
         prenet_dim = d.prenet.layers[-1].linear_layer.out_features
-        attention_dim = self.processed_memory.size(2)
-        n_filters = d.attention_layer.location_layer.location_conv.conv.out_channels
         frame_dim = d.n_mel_channels * d.n_frames_per_step
+        # the state carried from block to block (a captured graph reads and writes exactly these)
         self.frame = new(batch, frame_dim)
-        self.prenet_hidden = [new(batch, layer.linear_layer.out_features) for layer in d.prenet.layers]
         self.masks = new(self.block_size, len(d.prenet.layers), batch, prenet_dim)
-        # LSTM inputs [x, h]: each cell's hidden state is a view of the tail of its input buffer
-        self.attention_input = new(batch, prenet_dim + embedding + d.attention_rnn_dim)
-        self.attention_hidden = self.attention_input[:, prenet_dim + embedding:]
+        self.attention_hidden = new(batch, d.attention_rnn_dim)
         self.attention_cell = new(batch, d.attention_rnn_dim)
-        self.attention_gates, self.attention_scratch = new(batch, 4 * d.attention_rnn_dim), new(
-            batch, 4 * d.attention_rnn_dim)
         self.weights_cat = new(batch, 2, steps)  # previous and cumulative attention weights
         self.context = new(batch, embedding)
-        self.processed_query = new(batch, attention_dim)
-        self.location = new(batch, steps, n_filters)
-        self.processed_location = new(batch, steps, attention_dim)
-        self.energies = new(batch, steps)
-        self.weights = new(batch, steps)
-        self.decoder_input = new(batch, d.attention_rnn_dim + embedding + d.decoder_rnn_dim)
-        self.decoder_hidden = self.decoder_input[:, d.attention_rnn_dim + embedding:]
+        self.decoder_hidden = new(batch, d.decoder_rnn_dim)
         self.decoder_cell = new(batch, d.decoder_rnn_dim)
-        self.decoder_gates, self.decoder_scratch = new(batch, 4 * d.decoder_rnn_dim), new(
-            batch, 4 * d.decoder_rnn_dim)
-        self.hidden_context = new(batch, d.decoder_rnn_dim + embedding)
         self.block_mel = new(self.block_size, batch, frame_dim)
         self.block_gate = new(self.block_size, batch, 1)
         self.block_alignment = new(self.block_size, batch, steps)
@@ -121,80 +112,91 @@ class FastDecoderLoop:
         self.run_block(n_steps)
 
     def run_block(self, n_steps: int) -> None:
-        """Run ``n_steps`` decoder steps using the drawn masks."""
+        """Run ``n_steps`` decoder steps using the drawn masks, then store the state in the loop's buffers.
+
+        Within the block the steps pass fresh tensors to each other (fewer
+        and cheaper operations than updating buffers in place); only the
+        outputs (``block_*``) and, at the end, the carried state are written
+        into the buffers, so a captured graph of a block reads and writes
+        fixed addresses.
+        """
+        state = DecoderState(self.attention_hidden, self.attention_cell, self.decoder_hidden, self.decoder_cell,
+                             self.weights_cat[:, 0], self.weights_cat[:, 1], self.context)
+        frame = self.frame
         for index in range(n_steps):
-            previous = self.frame if index == 0 else self.block_mel[index - 1]
-            self._step(index, previous)
-        self.frame.copy_(self.block_mel[n_steps - 1])
+            state = self._step(index, frame, state)
+            frame = self.block_mel[index]
+        self.frame.copy_(frame)
+        for buffer, value in ((self.attention_hidden, state.attention_hidden),
+                              (self.attention_cell, state.attention_cell),
+                              (self.decoder_hidden, state.decoder_hidden), (self.decoder_cell, state.decoder_cell),
+                              (self.weights_cat[:, 0], state.attention_weights),
+                              (self.weights_cat[:, 1], state.attention_weights_cum),
+                              (self.context, state.attention_context)):
+            buffer.copy_(value)
 
     def _prenet(self, frame: Tensor, index: int) -> Tensor:
         x = frame
-        for layer, (linear, hidden) in enumerate(zip(self.linears.prenet, self.prenet_hidden)):
-            x = linear(x, hidden).relu_()
+        for layer, linear in enumerate(self.linears.prenet):
+            x = linear.apply(x).relu_()
             if self.prenet_dropout:
                 x.mul_(self.masks[index, layer])
         return x
 
-    def _lstm(self, cell: torch.nn.LSTMCell, product: LinearOp, inputs: Tensor, h: Tensor, c: Tensor,
-              gates: Tensor, scratch: Tensor) -> None:
-        """One LSTM cell update of ``h``, ``c`` (B, H) in place; ``inputs`` is ``[x, h]`` (``h`` a view of it)."""
+    def _lstm(self, cell: torch.nn.LSTMCell, product: LinearOp, parts: Tuple[Tensor, ...], h: Tensor,
+              c: Tensor) -> Tuple[Tensor, Tensor]:
+        """One LSTM cell on input ``cat(parts)`` and state ``h``, ``c`` (B, H) -> the new ``(h, c)``.
+
+        ``sigmoid(f) * c + sigmoid(i) * tanh(g)`` and ``sigmoid(o) * tanh(c)``,
+        the operations and order of ATen's CPU ``lstm_cell``.
+        """
         if self._exact_cells:  # CUDA's fused cell kernel: call it to stay bitwise faithful
-            new_h, new_c = cell(inputs[:, :inputs.size(1) - h.size(1)], (h, c))
-            h.copy_(new_h)
-            c.copy_(new_c)
-            return
-        product(inputs, gates)
+            return cell(torch.cat(parts, 1), (h, c))
+        gates = h.new_empty(h.size(0), 4 * h.size(1))
+        product(torch.cat((*parts, h), 1), gates)
         in_gate, forget_gate, cell_gate, out_gate = gates.chunk(4, 1)
-        in_gate.sigmoid_()
-        forget_gate.sigmoid_()
-        cell_gate.tanh_()
-        out_gate.sigmoid_()
-        c.mul_(forget_gate).add_(torch.mul(in_gate, cell_gate, out=scratch[:, :c.size(1)]))
-        torch.mul(out_gate, torch.tanh(c, out=scratch[:, :c.size(1)]), out=h)
+        c = torch.sigmoid(forget_gate) * c + torch.sigmoid(in_gate) * torch.tanh(cell_gate)
+        return torch.sigmoid(out_gate) * torch.tanh(c), c
 
-    def _attend(self) -> None:
-        """Location-sensitive attention: ``weights``, ``context`` and ``weights_cat`` updated in place."""
+    def _attend(self, query: Tensor, weights: Tensor, weights_cum: Tensor) -> Tuple[Tensor, Tensor]:
+        """Location-sensitive attention -> ``(context (B, E), weights (B, N))``, as :class:`Attention`."""
+        lin = self.linears
+        conv = self.decoder.attention_layer.location_layer.location_conv.conv
+        batch, steps = weights.shape
+        processed_query = lin.query.apply(query).unsqueeze(1)
+        location = F.conv1d(torch.stack((weights, weights_cum), 1), conv.weight, conv.bias, conv.stride,
+                            conv.padding, conv.dilation).transpose(1, 2)
+        processed_location = lin.location_dense.apply(location.reshape(batch * steps, -1)).view(batch, steps, -1)
+        hidden = torch.tanh(processed_location + processed_query + self.processed_memory)
+        energies = lin.v.apply(hidden.view(batch * steps, -1)).view(batch, steps)
+        new_weights = torch.softmax(energies.masked_fill(self.mask, self._mask_fill), 1)
+        context = torch.bmm(new_weights.unsqueeze(1), self.memory).squeeze(1)
+        return context, new_weights
+
+    def _step(self, index: int, frame: Tensor, state: DecoderState) -> DecoderState:
+        """One decoder step from ``frame`` and ``state``; writes ``block_*[index]``, returns the new state.
+
+        The named regions (``regions=True``) are what ``benchmarks/tacotron2_bench.py`` profiles.
+        """
         d, lin = self.decoder, self.linears
-        conv = d.attention_layer.location_layer.location_conv.conv
-        batch, steps = self.weights.shape
-        lin.query(self.attention_hidden, self.processed_query)
-        self.location.copy_(F.conv1d(self.weights_cat, conv.weight, conv.bias, conv.stride, conv.padding,
-                                     conv.dilation).transpose(1, 2))
-        lin.location_dense(self.location.view(batch * steps, -1), self.processed_location.view(batch * steps, -1))
-        hidden = self.processed_location.add_(self.processed_query.unsqueeze(1)).add_(self.processed_memory).tanh_()
-        lin.v(hidden.view(batch * steps, -1), self.energies.view(batch * steps, 1))
-        self.energies.masked_fill_(self.mask, self._mask_fill)
-        torch.softmax(self.energies, 1, out=self.weights)
-        torch.bmm(self.weights.unsqueeze(1), self.memory, out=self.context.unsqueeze(1))
-        self.weights_cat[:, 0].copy_(self.weights)
-        self.weights_cat[:, 1].add_(self.weights)
-
-    @staticmethod
-    def _fill(buffer: Tensor, first: Tensor, second: Tensor) -> None:
-        """Write ``[first, second]`` into the leading columns of ``buffer`` (its tail is the LSTM state)."""
-        buffer[:, :first.size(1)].copy_(first)
-        buffer[:, first.size(1):first.size(1) + second.size(1)].copy_(second)
-
-    def _step(self, index: int, frame: Tensor) -> None:
-        """One decoder step; the named regions are what ``benchmarks/tacotron2_bench.py`` profiles."""
-        d, lin = self.decoder, self.linears
-        with record_function("prenet"):
+        with self._region("prenet"):
             prenet = self._prenet(frame, index)
-            self._fill(self.attention_input, prenet, self.context)
-        with record_function("attention_lstm"):
-            self._lstm(d.attention_rnn, lin.attention_lstm, self.attention_input,
-                       self.attention_hidden, self.attention_cell, self.attention_gates, self.attention_scratch)
-        with record_function("attention"):
-            self._attend()
-        with record_function("decoder_lstm"):
-            self._fill(self.decoder_input, self.attention_hidden, self.context)
-            self._lstm(d.decoder_rnn, lin.decoder_lstm, self.decoder_input,
-                       self.decoder_hidden, self.decoder_cell, self.decoder_gates, self.decoder_scratch)
-        with record_function("projections"):
-            torch.cat((self.decoder_hidden, self.context), 1, out=self.hidden_context)
-            lin.projection(self.hidden_context, self.block_mel[index])
-            lin.gate(self.hidden_context, self.block_gate[index])
-            self.block_alignment[index].copy_(self.weights)
+        with self._region("attention_lstm"):
+            attention_hidden, attention_cell = self._lstm(d.attention_rnn, lin.attention_lstm,
+                                                          (prenet, state.attention_context),
+                                                          state.attention_hidden, state.attention_cell)
+        with self._region("attention"):
+            context, weights = self._attend(attention_hidden, state.attention_weights, state.attention_weights_cum)
+        with self._region("decoder_lstm"):
+            decoder_hidden, decoder_cell = self._lstm(d.decoder_rnn, lin.decoder_lstm, (attention_hidden, context),
+                                                      state.decoder_hidden, state.decoder_cell)
+        with self._region("projections"):
+            hidden_context = torch.cat((decoder_hidden, context), 1)
+            lin.projection(hidden_context, self.block_mel[index])
+            lin.gate(hidden_context, self.block_gate[index])
+            self.block_alignment[index].copy_(weights)
+        return DecoderState(attention_hidden, attention_cell, decoder_hidden, decoder_cell, weights,
+                            state.attention_weights_cum + weights, context)
 
 
 def decode(loop: FastDecoderLoop, max_steps: int, early_stopping: bool, gate_threshold: float,
@@ -243,7 +245,7 @@ def decode(loop: FastDecoderLoop, max_steps: int, early_stopping: bool, gate_thr
 @torch.no_grad()
 def fast_infer(decoder: torch.nn.Module, linears: DecoderLinears, memory: Tensor, memory_lengths: Tensor, *,
                early_stopping: bool, max_steps: int, prenet_dropout: bool = True, precision: str = "fp32",
-               stop_check_interval: Optional[int] = None) -> DecoderInference:
+               stop_check_interval: Optional[int] = None, regions: bool = False) -> DecoderInference:
     """Free-running decoding with the fast loop; same result type and rules as :meth:`Decoder.infer`.
 
     ``linears``: the decoder's products prepared in ``precision`` (:func:`~tacotron2.fast_linears.build_linears`).
@@ -251,10 +253,12 @@ def fast_infer(decoder: torch.nn.Module, linears: DecoderLinears, memory: Tensor
     ``stop_check_interval`` (default :data:`DEFAULT_STOP_CHECK_INTERVAL` = 8):
     steps between looks at the gate. Larger values save host syncs (CUDA) at
     the cost of up to ``interval - 1`` discarded steps at the end; results do
-    not depend on it.
+    not depend on it. ``regions=True`` names the parts of each step for
+    ``torch.profiler`` (prenet, attention_lstm, attention, decoder_lstm,
+    projections), at a cost of about 0.15 ms per step.
     """
     interval = DEFAULT_STOP_CHECK_INTERVAL if stop_check_interval is None else stop_check_interval
     interval = min(interval, max_steps)
     loop = FastDecoderLoop(decoder, linears, memory, memory_lengths, precision=precision,
-                           prenet_dropout=prenet_dropout, block_size=interval)
+                           prenet_dropout=prenet_dropout, block_size=interval, regions=regions)
     return decode(loop, max_steps, early_stopping, decoder.gate_threshold)

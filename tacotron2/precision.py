@@ -53,6 +53,12 @@ class ExactLinear:
             return torch.mm(x, self.weight_t, out=out)
         return torch.addmm(self.bias, x, self.weight_t, out=out)
 
+    def apply(self, x: Tensor) -> Tensor:
+        """``x`` (B, in) -> a new (B, out) tensor, the same computation as :meth:`__call__`."""
+        if self.bias is None:
+            return torch.mm(x, self.weight_t)
+        return torch.addmm(self.bias, x, self.weight_t)
+
 
 class ReducedLinear:
     """Weights in ``dtype`` (bf16 or fp16), fp32 bias and output."""

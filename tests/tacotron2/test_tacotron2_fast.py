@@ -230,3 +230,27 @@ def test_graph_loop_logic_on_cpu_matches_faithful(tiny_model, block, early_stopp
     assert torch.equal(graph.reached_limit, faithful.reached_limit)
     loops.infer(memory[:1], lengths[:1], early_stopping=early_stopping, max_steps=4)
     assert len(loops.loops) == 1 and loops.nbytes > 0  # bounded: the batch-3 loop was dropped
+
+
+@pytest.mark.parametrize("regions", [False, True])
+def test_named_profiler_regions_only_when_asked_and_the_same_result(tiny_model, regions):
+    """``regions=True`` names the five parts of a step for torch.profiler; off (the default) records none."""
+    from torch.profiler import ProfilerActivity, profile
+
+    from tacotron2.fast_decoder import fast_infer
+
+    text, lengths = inputs(2)
+    with torch.no_grad():
+        memory = tiny_model.encode(text, lengths)
+    linears = build_linears(tiny_model.decoder, "fp32")
+
+    def decode(**kwargs):
+        torch.manual_seed(3)
+        return fast_infer(tiny_model.decoder, linears, memory, lengths, early_stopping=False, max_steps=5, **kwargs)
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        result = decode(regions=regions)
+    names = {event.key for event in prof.key_averages()}
+    parts = {"prenet", "attention_lstm", "attention", "decoder_lstm", "projections"}
+    assert (parts <= names) if regions else not (parts & names)
+    assert torch.equal(result.mel, decode().mel)
