@@ -96,9 +96,24 @@ def fold_upsampler(upsample: nn.ConvTranspose1d, n_group: int, weight: torch.Ten
     return phase_weight, _folded_bias(upsample, n_group, cond, bias, dtype)
 
 
+def time_major_taps(upsample: nn.ConvTranspose1d, n_group: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """The upsampler's taps as :func:`fold_upsampler_time_major` multiplies them, ``(n_mel * n_group, M * n_mel * P)``.
+
+    The same for every layer of every flow: compute it once and pass it as
+    ``taps`` (it is a permuted copy of the upsampler's weight, 26 MB in fp32
+    for the hub models, which costs more to build than many a fold).
+    """
+    _checked_geometry(upsample, n_group)
+    return _upsampler_taps(upsample, n_group, (1, 4, 2, 0, 3), dtype)  # columns (m, c', p)
+
+
 def fold_upsampler_time_major(upsample: nn.ConvTranspose1d, n_group: int, weight: torch.Tensor, bias: torch.Tensor,
-                              dtype: torch.dtype = torch.float32) -> Tuple[torch.Tensor, torch.Tensor]:
+                              dtype: torch.dtype = torch.float32,
+                              taps: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """:func:`fold_upsampler` for a time-major layout: ``stacked.t() @ phase_weight`` is the conditioning.
+
+    ``taps``: :func:`time_major_taps` of ``upsample`` in ``dtype``, when the
+    caller folds many layers (default: computed here).
 
     Returns:
         ``phase_weight`` ``(M * n_mel, P * O)``, row ``m * n_mel + c`` (the
@@ -109,7 +124,8 @@ def fold_upsampler_time_major(upsample: nn.ConvTranspose1d, n_group: int, weight
     """
     frames, phases = _checked_geometry(upsample, n_group)
     cond = weight.detach()[:, :, 0]
-    taps = _upsampler_taps(upsample, n_group, (1, 4, 2, 0, 3), dtype)  # columns (m, c', p)
+    if taps is None:
+        taps = time_major_taps(upsample, n_group, dtype)
     folded = taps.t() @ cond.to(dtype).t()  # ((m, c', p), O)
     phase_weight = folded.view(frames * upsample.in_channels, phases * cond.size(0))
     return phase_weight, _folded_bias(upsample, n_group, cond, bias, dtype)
