@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Callable, List, Tuple
+from pathlib import Path
+from typing import Callable, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -48,6 +49,7 @@ from torch import nn
 
 from .coupling import affine_inverse, gated_activation, merge_halves, split_halves, wn_layer_loop
 from .flow_plan import FlowPlan, fold_wn, plan_bytes
+from .int8_cache import PathLike, form_path, load_form, save_form
 from .noise import latent_slices
 from .phase_condition import fold_upsampler_time_major, phase_geometry, stack_frames, time_major_taps
 
@@ -187,13 +189,16 @@ class Int8WaveGlow:
         model: the source model (kept by reference for its configuration).
         compile: run the layer loop through ``torch.compile`` (the fast path;
             ``False`` runs the same maths eagerly, for tests and debugging).
+        cache_dir: a folder where the form is kept between processes
+            (:mod:`waveglow.int8_cache`): read from there when it holds this
+            model's form, else built and written there. ``None``: built.
 
     Raises:
         ValueError: the model is not on the CPU, or its upsampler cannot be
             folded (see :func:`waveglow.phase_condition.phase_geometry`).
     """
 
-    def __init__(self, model: nn.Module, compile: bool = True) -> None:
+    def __init__(self, model: nn.Module, compile: bool = True, cache_dir: Optional[PathLike] = None) -> None:
         if model.upsample.weight.device.type != "cpu":
             raise ValueError("precision='int8' runs on the CPU; on CUDA use 'fp16'")
         geometry = phase_geometry(model.upsample, model.n_group)
@@ -204,13 +209,22 @@ class Int8WaveGlow:
         self.kernel_size = model.config.WN_config.kernel_size
         halves = [model.config.flow_channels(k) // 2 for k in range(model.n_flows)]
         h_max = max(halves)
-        flows = []
-        with torch.inference_mode(False), torch.no_grad():
-            for k in range(model.n_flows):
-                plan = FlowPlan(**fold_wn(model.WN[k], halves[k]),
-                                inverse_weight=model.convinv[k].inverse_weight().float().squeeze(-1),
-                                swapped=model._swapped(k), early=model.config.is_early(k))
-                flows.append(_int8_flow(plan, halves[k], h_max, model.upsample, model.n_group))
+        #: where the form was read from or written to (``cache_dir``), and whether it was read
+        self.cache_path: Optional[Path] = None if cache_dir is None else form_path(model, cache_dir)
+        cached = None if self.cache_path is None else load_form(self.cache_path, model)
+        self.from_cache = cached is not None
+        if cached is not None:
+            flows = [Int8Flow(**flow) for flow in cached]
+        else:
+            flows = []
+            with torch.inference_mode(False), torch.no_grad():
+                for k in range(model.n_flows):
+                    plan = FlowPlan(**fold_wn(model.WN[k], halves[k]),
+                                    inverse_weight=model.convinv[k].inverse_weight().float().squeeze(-1),
+                                    swapped=model._swapped(k), early=model.config.is_early(k))
+                    flows.append(_int8_flow(plan, halves[k], h_max, model.upsample, model.n_group))
+            if self.cache_path is not None:
+                save_form(self.cache_path, flows)
         self.flows = flows
         self.h_max = h_max
         self.nbytes = sum(plan_bytes(flow) for flow in flows)

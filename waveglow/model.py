@@ -1,6 +1,7 @@
 """WaveGlow: a flow that turns Gaussian noise into audio, conditioned on a mel spectrogram."""
 from __future__ import annotations
 
+import os
 from typing import List, NamedTuple, Optional, Tuple, Union
 
 import torch
@@ -140,14 +141,18 @@ class WaveGlow(nn.Module):
 
     def prepare_inference(self, backend: Optional[str] = None, precision: str = "fp32",
                           fold_upsampler: Optional[bool] = None, chunk_frames: Optional[int] = None,
-                          overlap_frames: Optional[int] = None) -> PreparedWaveGlow:
+                          overlap_frames: Optional[int] = None,
+                          cache_dir: Optional[Union[str, os.PathLike]] = None) -> PreparedWaveGlow:
         """This model prepared for one inference configuration: a :class:`PreparedWaveGlow` the caller holds.
 
         It reports ``nbytes`` and ``prepare_seconds`` and has :meth:`infer`
         like the model's. Prepare again after changing the weights. Words and
-        combinations: :mod:`waveglow.inference`.
+        combinations: :mod:`waveglow.inference`. ``cache_dir`` (int8 only)
+        keeps the folded, quantized weights on disk for later processes
+        (:mod:`waveglow.int8_cache`).
         """
-        return PreparedWaveGlow(self, backend, precision, fold_upsampler, chunk_frames, overlap_frames)
+        return PreparedWaveGlow(self, backend, precision, fold_upsampler, chunk_frames, overlap_frames,
+                                cache_dir=cache_dir)
 
     def infer(self, mel: torch.Tensor, sigma: float = 1.0, z: Optional[torch.Tensor] = None, *,
               backend: Optional[str] = None, precision: str = "fp32", fold_upsampler: Optional[bool] = None,

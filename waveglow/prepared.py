@@ -28,6 +28,7 @@ from .config import HOP_LENGTH
 from .cuda_graph import GraphedWaveGlow
 from .fast_infer import FastWaveGlow
 from .inference import COMPUTE_DTYPES, WaveGlowInference, resolve
+from .int8_cache import PathLike
 from .int8_infer import Int8WaveGlow
 
 #: Mel frames of the warm-up call that compiles the int8 form while preparing.
@@ -42,6 +43,9 @@ class PreparedWaveGlow:
             upsampler of the unfolded fast form run from its parameters).
         backend, precision, fold_upsampler, chunk_frames, overlap_frames: the
             inference vocabulary (:mod:`waveglow.inference`).
+        cache_dir: ``precision="int8"`` only: a folder that keeps the folded,
+            quantized weights between processes (:mod:`waveglow.int8_cache`;
+            a warm cache skips about 4 s of the preparation).
 
     Attributes:
         config: the resolved :class:`~waveglow.inference.WaveGlowInference`.
@@ -53,13 +57,16 @@ class PreparedWaveGlow:
 
     def __init__(self, model: nn.Module, backend: Optional[str] = None, precision: str = "fp32",
                  fold_upsampler: Optional[bool] = None, chunk_frames: Optional[int] = None,
-                 overlap_frames: Optional[int] = None) -> None:
+                 overlap_frames: Optional[int] = None, cache_dir: Optional[PathLike] = None) -> None:
         start = time.perf_counter()
         weight = model.upsample.weight
         self.model = model
         self.device, self.dtype = weight.device, weight.dtype
         self.config: WaveGlowInference = resolve(backend, precision, fold_upsampler, chunk_frames, overlap_frames,
                                                  self.device, self.dtype, model.training)
+        if cache_dir is not None and self.config.precision != "int8":
+            raise ValueError(f"cache_dir keeps the int8 form between processes; precision={precision!r} "
+                             "builds in a second or less and is not cached")
         if chunk_frames is not None and HOP_LENGTH % model.n_group != 0:
             raise ValueError(f"chunking needs n_group to divide {HOP_LENGTH}, got n_group={model.n_group}")
         self.overlap_frames = exact_overlap_frames(model.config) if overlap_frames is None else overlap_frames
@@ -68,7 +75,7 @@ class PreparedWaveGlow:
         if self.config.backend != "reference":
             with torch.inference_mode(False), torch.no_grad():
                 if self.config.precision == "int8":
-                    self.form = Int8WaveGlow(model)
+                    self.form = Int8WaveGlow(model, cache_dir=cache_dir)
                 else:
                     dtype = COMPUTE_DTYPES.get(self.config.precision)
                     self.form = FastWaveGlow(model, dtype, fold_upsampler=self.config.fold_upsampler)

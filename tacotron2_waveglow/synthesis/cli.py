@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{DEFAULT_VOICE} if already downloaded, else {BUILTIN_VOICE}")
     p.add_argument("--list-voices", action="store_true", help="list the named voices and whether each is cached")
     p.add_argument("--cache-dir", metavar="DIR", help="download cache (default $TACOTRON2_CHECKPOINT_DIR or "
-                                                      "torch.hub.get_dir()/checkpoints)")
+                                                      "torch.hub.get_dir()/checkpoints); --precision int8 keeps "
+                                                      "WaveGlow's prepared weights in DIR/prepared")
     p.add_argument("--vocoder", choices=("waveglow", "griffin-lim"), default="waveglow")
     p.add_argument("--sigma", type=float, default=None, help="WaveGlow noise scale (default 0.6)")
     p.add_argument("--denoise", type=float, default=None, metavar="STRENGTH",
@@ -76,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "onnxruntime (the graphs of tacotron2-export-onnx, see --onnx-dir); see docs/performance.md")
     p.add_argument("--precision", default="fp32", choices=PRECISIONS,
                    help="fp32 (default), fp32_exact (NVIDIA's numbers bit for bit, slower), bf16, fp16 (CUDA) "
-                        "or int8 (CPU, fastest; about a minute of set-up)")
+                        "or int8 (CPU, fastest; 10-20 s of set-up, its weights cached under --cache-dir)")
     p.add_argument("--fold-upsampler", action="store_true", default=None,
                    help="WaveGlow: fold the mel upsampler into the conditioning (faster per second of audio, "
                         "a few seconds of set-up)")
@@ -313,12 +314,19 @@ def _make_synthesizer(args: argparse.Namespace) -> "Synthesizer":
                          cache_dir=args.cache_dir, progress=not args.quiet)
     _info(args, f"Tacotron 2: {models.tacotron2_source}")
     _info(args, f"vocoder: {models.waveglow_source if not griffin else 'Griffin-Lim (no weights)'}")
+    prepared_cache = None
     if args.precision == "int8" and not griffin:
-        _info(args, "precision int8: folding and compiling WaveGlow first (once per process, about a minute)")
+        from checkpoints.download import default_cache_dir
+
+        prepared_cache = Path(args.cache_dir).expanduser() if args.cache_dir else default_cache_dir()
+        prepared_cache = prepared_cache / "prepared"
+        _info(args, f"precision int8: preparing WaveGlow (folded, quantized weights kept in {prepared_cache}; "
+                    "10-20 s the first time, less once cached)")
     synth = Synthesizer(models.tacotron2, models.waveglow, vocoder="griffin-lim" if griffin else args.vocoder,
                         device=_device(args), backend=args.backend, precision=args.precision,
                         fold_upsampler=args.fold_upsampler, chunk_frames=args.chunk_frames,
                         progress=False if args.quiet else None, text_processor=models.text_processor,
+                        prepared_cache_dir=prepared_cache,
                         **({} if args.denoise is None else {"denoiser_strength": args.denoise}))
     _info(args, f"inference: Tacotron 2 {synth.engines['tacotron2']}, vocoder {synth.engines['vocoder']} "
                 f"(prepared in {synth.prepare_seconds:.1f} s, {synth.prepared_nbytes / 2**20:.0f} MiB)")

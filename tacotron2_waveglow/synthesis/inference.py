@@ -80,6 +80,11 @@ class InferenceConfig:
         """``tacotron2.prepare_inference(...)`` for this configuration: a ``PreparedTacotron2``."""
         return tacotron2.prepare_inference(**self.tacotron2_options())
 
-    def prepare_waveglow(self, waveglow: Any) -> Any:
-        """``waveglow.prepare_inference(...)`` for this configuration: a ``PreparedWaveGlow``."""
-        return waveglow.prepare_inference(**self.waveglow_options())
+    def prepare_waveglow(self, waveglow: Any, cache_dir: Optional[Any] = None) -> Any:
+        """``waveglow.prepare_inference(...)`` for this configuration: a ``PreparedWaveGlow``.
+
+        ``cache_dir``: where the int8 form is kept between processes (used for
+        ``precision="int8"`` only; see ``waveglow.int8_cache``).
+        """
+        extra = {"cache_dir": cache_dir} if cache_dir is not None and self.precision == "int8" else {}
+        return waveglow.prepare_inference(**self.waveglow_options(), **extra)

@@ -48,9 +48,17 @@ def test_text_to_wav_length_and_samples_match_manual_chain(cli, tmp_path, model_
 
 def test_int8_says_it_prepares_waveglow_and_matches_the_int8_chain(cli, tmp_path, model_args, tiny_models):
     out = tmp_path / "int8.wav"
-    status, _, stderr = cli(["Hello world.", "-o", str(out), "--seed", "4", "--precision", "int8"] + model_args)
+    argv = ["Hello world.", "-o", str(out), "--seed", "4", "--precision", "int8", "--force",
+            "--cache-dir", str(tmp_path / "cache")] + model_args
+    status, _, stderr = cli(argv)
     assert status == 0, stderr
-    assert "compiling WaveGlow" in stderr
+    assert "precision int8: preparing WaveGlow" in stderr and str(tmp_path / "cache" / "prepared") in stderr
+    cached = list((tmp_path / "cache" / "prepared").glob("waveglow-int8-*.pt"))
+    assert len(cached) == 1
+    first = out.read_bytes()
+    status, _, stderr = cli(argv)  # the second run reads the kept form: the same file, byte for byte
+    assert status == 0, stderr
+    assert out.read_bytes() == first and list((tmp_path / "cache" / "prepared").iterdir()) == cached
     taco, glow = tiny_models
     ids = torch.tensor([text_to_sequence("Hello world.", ["english_cleaners"])])
     torch.manual_seed(4)
