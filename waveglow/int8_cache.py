@@ -16,7 +16,9 @@ form is never used for other weights. Files are written atomically (a crash
 leaves no partial file). Reading uses ``torch.load(weights_only=True)`` and
 checks the file size and every tensor's shape and dtype against what the
 model's configuration implies before anything is used; a file that fails is
-reported in one warning and rebuilt, never trusted.
+reported in one warning and rebuilt, never trusted. A folder keeps at most
+:data:`MAX_CACHED_FORMS` forms: writing a new one deletes the least recently
+used beyond that.
 """
 from __future__ import annotations
 
@@ -35,6 +37,9 @@ from .phase_condition import phase_geometry
 
 #: Bump when the contents of :class:`~waveglow.int8_infer.Int8Flow` or the way they are computed change.
 FORM_VERSION = 1
+#: Forms kept in one cache folder (0.55-1.2 GB each); the least recently used beyond this are deleted.
+MAX_CACHED_FORMS = 3
+_PATTERN = "waveglow-int8-*.pt"
 #: Slack over the expected tensor bytes that a cache file may have (pickle framing, names).
 _SIZE_SLACK = 1.05
 _SIZE_MARGIN = 4 * 2 ** 20
@@ -57,7 +62,7 @@ def form_key(model: nn.Module) -> str:
 
 def form_path(model: nn.Module, cache_dir: PathLike) -> Path:
     """Where the int8 form of ``model`` lives in ``cache_dir``."""
-    return Path(cache_dir).expanduser() / f"waveglow-int8-{form_key(model)[:32]}.pt"
+    return Path(cache_dir).expanduser() / _PATTERN.replace("*", form_key(model)[:32])
 
 
 def expected_layout(model: nn.Module) -> List[Layout]:
@@ -151,6 +156,10 @@ def load_form(path: Path, model: nn.Module) -> Optional[List[dict]]:
         warnings.warn(f"ignoring the cached int8 WaveGlow form {path} ({type(error).__name__}: {error}); "
                       "building it again", RuntimeWarning, stacklevel=3)
         return None
+    try:
+        os.utime(path)  # recently used: kept when older forms are pruned
+    except OSError:
+        pass
     flows = saved["flows"]
     for flow in flows:
         flow["dilations"] = tuple(flow["dilations"])
@@ -167,3 +176,23 @@ def save_form(path: Path, flows: List[object]) -> None:
     except OSError as error:  # a full disk or a read-only cache: the form still works, it is just not kept
         warnings.warn(f"could not cache the int8 WaveGlow form in {path.parent} ({error}); "
                       "the next process will build it again", RuntimeWarning, stacklevel=3)
+        return
+    prune(path.parent, keep=path)
+
+
+def prune(cache_dir: Path, keep: Optional[Path] = None, limit: int = MAX_CACHED_FORMS) -> List[Path]:
+    """Delete the least recently used forms in ``cache_dir`` beyond ``limit`` (never ``keep``); returns them."""
+    def used(candidate: Path) -> float:
+        try:
+            return candidate.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    forms = sorted((p for p in cache_dir.glob(_PATTERN) if p != keep), key=used, reverse=True)
+    removed = forms[max(0, limit - (keep is not None)):]
+    for old in removed:
+        try:
+            old.unlink()
+        except OSError:
+            pass
+    return removed

@@ -114,3 +114,22 @@ def test_prepare_inference_takes_cache_dir_for_int8_only(tmp_path):
     assert prepared.form.cache_path.is_file()
     with pytest.raises(ValueError, match="cache_dir keeps the int8 form"):
         model.prepare_inference(precision="bf16", cache_dir=tmp_path)
+
+
+def test_the_folder_keeps_only_the_most_recently_used_forms(tmp_path):
+    import os
+
+    from waveglow.int8_cache import MAX_CACHED_FORMS
+
+    paths = []
+    for seed in range(MAX_CACHED_FORMS + 2):
+        model = _model(seed)
+        paths.append(_quiet(model=model, cache_dir=tmp_path).cache_path)
+        os.utime(paths[-1], (1000 + seed, 1000 + seed))  # distinct use times, oldest first
+        if seed == 1:
+            first_model = _model(0)
+            assert _quiet(model=first_model, cache_dir=tmp_path).from_cache  # using a form makes it recent
+            paths[0].touch()
+    kept = sorted(p.name for p in tmp_path.glob("waveglow-int8-*.pt"))
+    assert len(kept) == MAX_CACHED_FORMS
+    assert paths[-1].name in kept and paths[1].name not in kept
