@@ -49,6 +49,8 @@ class PreparedWaveGlow:
 
     Attributes:
         config: the resolved :class:`~waveglow.inference.WaveGlowInference`.
+        cache_path, from_cache: the int8 form's file in ``cache_dir`` (``None``
+            without one) and whether this preparation read it from there.
 
     Raises:
         ValueError: a word outside the vocabulary, or a combination that does
@@ -83,6 +85,9 @@ class PreparedWaveGlow:
                 mel = torch.zeros(1, model.config.n_mel_channels, INT8_WARMUP_FRAMES, device=self.device)
                 latent = torch.zeros(1, model.n_group, model.latent_steps(INT8_WARMUP_FRAMES), device=self.device)
                 self.infer(mel, 0.0, latent)  # an explicit latent: preparing draws no random numbers
+        #: the int8 form's file in ``cache_dir`` (``None`` without one), and whether it was read from there
+        self.cache_path = getattr(self.form, "cache_path", None)
+        self.from_cache = bool(getattr(self.form, "from_cache", False))
         if self.config.backend == "cuda_graph":
             self.graphs = GraphedWaveGlow(self.form)
         self.prepare_seconds = time.perf_counter() - start

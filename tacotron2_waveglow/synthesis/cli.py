@@ -330,6 +330,10 @@ def _make_synthesizer(args: argparse.Namespace) -> "Synthesizer":
                         **({} if args.denoise is None else {"denoiser_strength": args.denoise}))
     _info(args, f"inference: Tacotron 2 {synth.engines['tacotron2']}, vocoder {synth.engines['vocoder']} "
                 f"(prepared in {synth.prepare_seconds:.1f} s, {synth.prepared_nbytes / 2**20:.0f} MiB)")
+    cache_path = getattr(synth.waveglow_engine, "cache_path", None)
+    if cache_path is not None:
+        how = "read from" if synth.waveglow_engine.from_cache else "built and kept in"
+        _info(args, f"int8 WaveGlow form {how} {cache_path}")
     return synth
 
 

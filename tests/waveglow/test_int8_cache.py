@@ -111,7 +111,10 @@ def test_an_unwritable_cache_warns_and_still_prepares(tmp_path):
 def test_prepare_inference_takes_cache_dir_for_int8_only(tmp_path):
     model = _model()
     prepared = model.prepare_inference(precision="int8", cache_dir=tmp_path)
-    assert prepared.form.cache_path.is_file()
+    assert prepared.cache_path.is_file() and not prepared.from_cache
+    again = model.prepare_inference(precision="int8", cache_dir=tmp_path)
+    assert again.from_cache and again.cache_path == prepared.cache_path
+    assert model.prepare_inference(precision="int8").cache_path is None
     with pytest.raises(ValueError, match="cache_dir keeps the int8 form"):
         model.prepare_inference(precision="bf16", cache_dir=tmp_path)
 

@@ -56,8 +56,10 @@ def test_int8_says_it_prepares_waveglow_and_matches_the_int8_chain(cli, tmp_path
     cached = list((tmp_path / "cache" / "prepared").glob("waveglow-int8-*.pt"))
     assert len(cached) == 1
     first = out.read_bytes()
+    assert "int8 WaveGlow form built and kept in" in stderr
     status, _, stderr = cli(argv)  # the second run reads the kept form: the same file, byte for byte
     assert status == 0, stderr
+    assert f"int8 WaveGlow form read from {cached[0]}" in stderr
     assert out.read_bytes() == first and list((tmp_path / "cache" / "prepared").iterdir()) == cached
     taco, glow = tiny_models
     ids = torch.tensor([text_to_sequence("Hello world.", ["english_cleaners"])])
