@@ -153,3 +153,29 @@ def test_cuda_options_on_a_cpu_only_build_fail_before_torch_is_imported(tmp_path
     assert (status, torch_loaded) == (2, False), err
     assert fragment in err and "CPU-only build" in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("version_py,expected", [
+    ("__version__ = '2.13.0+cpu'\ncuda: Optional[str] = None\nhip: Optional[str] = None\n", False),
+    ("cuda: Optional[str] = '12.8'\nhip: Optional[str] = None\n", True),
+    ("cuda = None\nhip = '6.2'\n", True),
+    ("cuda = None\n", None),               # no hip line: another shape, so unknown
+    ("cuda = get_cuda()\nhip = None\n", None),  # not a constant
+    ("this is not python (", None),
+    (None, None),                          # no version.py at all
+])
+def test_torch_build_has_cuda_reads_version_py_or_says_unknown(tmp_path, monkeypatch, version_py, expected):
+    import importlib.machinery
+    import importlib.util
+
+    from tacotron2_waveglow.synthesis import device
+
+    package = tmp_path / "torch"
+    package.mkdir()
+    if version_py is not None:
+        (package / "version.py").write_text(version_py, encoding="utf-8")
+    spec = importlib.machinery.ModuleSpec("torch", None, is_package=True)
+    spec.submodule_search_locations = [str(package)]
+    monkeypatch.delitem(sys.modules, "torch")  # as before torch is imported (restored after the test)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec if name == "torch" else None)
+    assert device.torch_build_has_cuda() is expected
