@@ -4,9 +4,9 @@
 ``block_size`` steps (the recurrent state, the prenet dropout scales and the
 block's outputs): within a block the steps hand fresh tensors to each other,
 which on CPU costs fewer and cheaper operations than updating buffers in place
-(the work besides the LSTM products went from 0.64 to 0.47 ms per step
-against the in-place loop it replaced, hub size, 2 threads, interleaved;
-bitwise the same outputs), and the state goes back into the buffers at the end of the block, so
+(the work besides the LSTM products went from 0.67 to 0.53 ms per step
+against the in-place loop it replaced, hub size, 2 threads, interleaved on
+a quiet machine; bitwise the same outputs), and the state goes back into the buffers at the end of the block, so
 the same code can be captured in a CUDA graph (:mod:`tacotron2.cuda_graph_decoder`). :func:`decode` drives a loop block by
 block: draw the block's prenet dropout scales, run the steps, copy the block's
 frames out, look at the gates once, and stop when every item has stopped,
