@@ -3,8 +3,9 @@
 NVIDIA's Tacotron 2 and WaveGlow code multiply frames by an explicit DFT basis
 (strided convolutions, ``O(N^2)`` per frame) and invert with the basis'
 pseudo-inverse. This module gives the same numbers to float rounding from
-``torch.stft`` and ``torch.fft.irfft`` (``O(N log N)``; about ten times faster
-for ``filter_length=1024``, which is most of Griffin-Lim's cost): a periodic
+``torch.stft`` and ``torch.fft.irfft`` (``O(N log N)``; a transform and inverse
+take 2.4 instead of 4.3 ms per second of audio for ``filter_length=1024`` on
+two threads, and Griffin-Lim is mostly that): a periodic
 window centred in ``filter_length``, reflect padding of ``filter_length // 2``
 on both sides, magnitude and phase out, and an inverse that overlap-adds the
 windowed frames, divides by the summed squared window where it is non-zero
