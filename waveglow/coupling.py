@@ -36,6 +36,21 @@ def gated_activation(x: Tensor, n_channels: int, dim: int = 1) -> Tensor:
     return torch.tanh(x.narrow(dim, 0, n_channels)) * torch.sigmoid(x.narrow(dim, n_channels, n_channels))
 
 
+def gate_from_halves(tanh_half: Tensor, sigmoid_half: Tensor) -> Tensor:
+    """The gated activation ``tanh(a) * sigmoid(b)`` of two halves, as two ``exp`` and one division.
+
+    ``tanh(a) = (1 - e) / (1 + e)`` with ``e = exp(-2a)`` and
+    ``sigmoid(b) = 1 / (1 + f)`` with ``f = exp(-b)``, so the product is
+    ``(1 - e) / ((1 + e) (1 + f))``; ``a`` is clamped to +-15, where
+    ``tanh`` is 1 in fp32, so ``e`` stays finite (a huge ``f`` gives 0, as
+    ``sigmoid``). The same value as :func:`gated_activation` to a few fp32
+    ulps (tested); in a compiled loop it costs about half of ``tanh`` plus
+    ``sigmoid``, so the int8 form, whose gate is compiled, uses it.
+    """
+    e = torch.exp(tanh_half.clamp(-15.0, 15.0) * -2.0)
+    return (1.0 - e) / ((1.0 + e) * (1.0 + torch.exp(-sigmoid_half)))
+
+
 def wn_layer_loop(x: Tensor, n_layers: int, width: int, activations: Callable[[int, Tensor], Tensor],
                   res_skip: Callable[[int, Tensor], Tensor], skip_dtype: Optional[torch.dtype] = None) -> Tensor:
     """NVIDIA's WN loop: the sum of every layer's skip output.

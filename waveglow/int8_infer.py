@@ -47,7 +47,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .coupling import affine_inverse, gated_activation, merge_halves, split_halves, wn_layer_loop
+from .coupling import affine_inverse, gate_from_halves, merge_halves, split_halves, wn_layer_loop
 from .flow_plan import FlowPlan, fold_wn, plan_bytes
 from .int8_cache import PathLike, form_path, load_form, save_form
 from .noise import latent_slices
@@ -68,8 +68,9 @@ def quantize_columns(weight: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
 
 def quantize_rows(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     """``(T, K)`` float -> int8 ``(T, K)`` and fp32 scales ``(T, 1)``, one per row (time step)."""
-    scale = x.float().abs().amax(1, keepdim=True).clamp_min(1e-12) / _QMAX
-    return torch.round(x.float() / scale).to(torch.int8), scale
+    peak = x.float().abs().amax(1, keepdim=True).clamp_min(1e-12)
+    # one reciprocal per row, then multiplies: a vector division per element costs more than the rest
+    return torch.round(x.float() * (_QMAX / peak)).to(torch.int8), peak / _QMAX
 
 
 def quantize_taps(x: torch.Tensor, kernel_size: int, dilation: int) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -83,10 +84,12 @@ def quantize_taps(x: torch.Tensor, kernel_size: int, dilation: int) -> Tuple[tor
     peak = peaks[:length]
     for j in range(1, kernel_size):
         peak = torch.maximum(peak, peaks[j * dilation:j * dilation + length])
-    scale = peak.clamp_min(1e-12) / _QMAX
-    taps = [torch.round(padded[j * dilation:j * dilation + length] / scale).to(torch.int8)
-            for j in range(kernel_size)]
-    return torch.cat(taps, 1), scale
+    peak = peak.clamp_min(1e-12)
+    # the (T, kernel_size, C) windows as a view of ``padded``: one compiled loop writes the codes, where a
+    # concatenation of the taps fell back to a separate ATen copy
+    windows = padded.unfold(0, (kernel_size - 1) * dilation + 1, 1)[:, :, ::dilation].transpose(1, 2)
+    codes = torch.round(windows * (_QMAX / peak).unsqueeze(2)).to(torch.int8)
+    return codes.reshape(length, kernel_size * x.size(1)), peak / _QMAX
 
 
 @dataclass
@@ -156,23 +159,34 @@ def coupling_int8(kept: torch.Tensor, frames: torch.Tensor, frame_scales: torch.
                   in_scales: List[torch.Tensor], phase_weights: List[torch.Tensor],
                   phase_scales: List[torch.Tensor], biases: List[torch.Tensor], res_weights: List[torch.Tensor],
                   res_scales: List[torch.Tensor], res_biases: List[torch.Tensor]) -> torch.Tensor:
-    """One WN, time-major: ``kept`` ``(T, h_max)`` fp32 -> skip sum ``(T, 2 h_max)`` fp32 (``[b, log_s]``).
+    """One WN, time-major: ``kept`` ``(T_mel, P, h_max)`` fp32 -> skip sum ``(T_mel * P, 2 h_max)`` fp32
+    (``[b, log_s]``).
 
     ``frames`` ``(T_mel, M * n_mel)`` int8 with ``frame_scales`` ``(T_mel, 1)``
-    are the quantized stacked mel frames (``T = P * T_mel``); layer ``i``
-    has dilation ``dilations[i]``. This is the function ``torch.compile`` compiles.
+    are the quantized stacked mel frames; ``kept`` comes as ``P`` (the
+    phases per mel frame) rows per frame, so that the compiled graph knows
+    ``P`` as a constant and only ``T_mel`` varies. Layer ``i`` has dilation
+    ``dilations[i]``. This is the function ``torch.compile`` compiles.
     """
-    length, width, n_frames = kept.size(0), start_weight.size(1), frames.size(0)
+    n_frames, phases = kept.size(0), kept.size(1)
+    kept = kept.reshape(n_frames * phases, kept.size(2))
+    length, width = kept.size(0), start_weight.size(1)
 
     def activations(i: int, x: torch.Tensor) -> torch.Tensor:
         taps_q, taps_s = quantize_taps(x, kernel_size, dilations[i])
         # (T_mel, P, 2C) views: one index per axis, which keeps Inductor's loads vectorized with a dynamic T
-        cond = torch._int_mm(frames, phase_weights[i]).view(n_frames, -1, 2 * width)
-        product = torch._int_mm(taps_q, in_weights[i]).view(n_frames, -1, 2 * width)
-        z = (product.float() * taps_s.view(n_frames, -1, 1) * in_scales[i]
-             + cond.float() * frame_scales.view(n_frames, 1, 1) * phase_scales[i].view(-1, 2 * width)
-             + biases[i])
-        return gated_activation(z, width, dim=-1).view(length, width)
+        cond = torch._int_mm(frames, phase_weights[i]).view(n_frames, phases, 2 * width)
+        product = torch._int_mm(taps_q, in_weights[i]).view(n_frames, phases, 2 * width)
+        row_scales = taps_s.view(n_frames, phases, 1)
+        cond_scales = phase_scales[i].view(phases, 2 * width)
+
+        def half(start: int) -> torch.Tensor:  # dequantized z[..., start:start + C], never stored whole
+            end = start + width
+            return (product[..., start:end].float() * row_scales * in_scales[i][start:end]
+                    + cond[..., start:end].float() * frame_scales.view(n_frames, 1, 1) * cond_scales[:, start:end]
+                    + biases[i][start:end])
+
+        return gate_from_halves(half(0), half(width)).view(length, width)
 
     def res_skip(i: int, acts: torch.Tensor) -> torch.Tensor:
         acts_q, acts_s = quantize_rows(acts)
@@ -234,7 +248,8 @@ class Int8WaveGlow:
 
     def _run_coupling(self, flow: Int8Flow, kept: torch.Tensor, frames: torch.Tensor,
                       frame_scales: torch.Tensor) -> torch.Tensor:
-        args = (F.pad(kept, (0, self.h_max - kept.size(1))), frames, frame_scales, self.kernel_size, flow.dilations,
+        kept = F.pad(kept, (0, self.h_max - kept.size(1))).view(frames.size(0), self.geometry.phases, self.h_max)
+        args = (kept, frames, frame_scales, self.kernel_size, flow.dilations,
                 flow.start_weight, flow.start_bias, flow.in_weights, flow.in_scales, flow.phase_weights,
                 flow.phase_scales, flow.biases, flow.res_weights, flow.res_scales, flow.res_biases)
         if self._compiled:
