@@ -36,7 +36,7 @@ from torch import nn
 from .phase_condition import phase_geometry
 
 #: Bump when the contents of :class:`~waveglow.int8_infer.Int8Flow` or the way they are computed change.
-FORM_VERSION = 1
+FORM_VERSION = 2  # 2: phase_weights stored (P * 2C, M * n_mel), read through .t()
 #: Forms kept in one cache folder (0.55-1.2 GB each); the least recently used beyond this are deleted.
 MAX_CACHED_FORMS = 3
 _PATTERN = "waveglow-int8-*.pt"
@@ -82,7 +82,7 @@ def expected_layout(model: nn.Module) -> List[Layout]:
             start_weight=((h_max, channels), f32), start_bias=((channels,), f32),
             in_weights=[((kernel * channels, 2 * channels), i8)] * layers,
             in_scales=[((2 * channels,), f32)] * layers,
-            phase_weights=[((geometry.frames * n_mel, geometry.phases * 2 * channels), i8)] * layers,
+            phase_weights=[((geometry.phases * 2 * channels, geometry.frames * n_mel), i8)] * layers,
             phase_scales=[((geometry.phases * 2 * channels,), f32)] * layers,
             biases=[((2 * channels,), f32)] * layers,
             res_weights=[((channels, width), i8) for width in res_widths],

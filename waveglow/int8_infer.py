@@ -100,7 +100,7 @@ class Int8Flow:
     start_bias: torch.Tensor           # (C,) fp32
     in_weights: List[torch.Tensor]     # n_layers x (K * C, 2C) int8, rows tap-major
     in_scales: List[torch.Tensor]      # (2C,)
-    phase_weights: List[torch.Tensor]  # (M * n_mel, P * 2C) int8, column p * 2C + o
+    phase_weights: List[torch.Tensor]  # (P * 2C, M * n_mel) int8, row p * 2C + o: used as its .t()
     phase_scales: List[torch.Tensor]   # (P * 2C,)
     biases: List[torch.Tensor]         # (2C,) fp32: conditioning, upsampler and in_layers biases
     res_weights: List[torch.Tensor]    # (C, C + 2 h_max) then (C, 2 h_max) for the last layer, int8
@@ -141,7 +141,9 @@ def _int8_flow(plan: FlowPlan, n_half: int, h_max: int, upsample: nn.ConvTranspo
         folded, bias = fold_upsampler_time_major(upsample, n_group, cond_weights[i].float(), cond_biases[i].float(),
                                                  taps=upsampler_taps)
         w, s = quantize_columns(folded)
-        ph_w.append(w), ph_s.append(s), biases.append(bias)
+        # kept transposed and passed to the product as ``.t()``: oneDNN packs a column-major weight faster
+        # when, as here, a layer's 5 MB matrix comes from memory rather than the caches (-16% per product)
+        ph_w.append(w.t().contiguous()), ph_s.append(s), biases.append(bias)
         residual = width if i < n_layers - 1 else 0
         w, s, b = _skip_padded(plan.res_weights[i].float(), plan.res_biases[i].float(), residual, 2 * h_max)
         res_w.append(w), res_s.append(s), res_b.append(b)
@@ -175,7 +177,7 @@ def coupling_int8(kept: torch.Tensor, frames: torch.Tensor, frame_scales: torch.
     def activations(i: int, x: torch.Tensor) -> torch.Tensor:
         taps_q, taps_s = quantize_taps(x, kernel_size, dilations[i])
         # (T_mel, P, 2C) views: one index per axis, which keeps Inductor's loads vectorized with a dynamic T
-        cond = torch._int_mm(frames, phase_weights[i]).view(n_frames, phases, 2 * width)
+        cond = torch._int_mm(frames, phase_weights[i].t()).view(n_frames, phases, 2 * width)
         product = torch._int_mm(taps_q, in_weights[i]).view(n_frames, phases, 2 * width)
         row_scales = taps_s.view(n_frames, phases, 1)
         cond_scales = phase_scales[i].view(phases, 2 * width)
