@@ -153,7 +153,8 @@ def accuracy(estimate: torch.Tensor, reference: torch.Tensor) -> dict:
 def bench_waveglow(channels: Sequence[int] = (256, 512), paths: Optional[Sequence[str]] = None,
                    batch_sizes: Sequence[int] = (1, 4), frames: int = 200, repeats: int = 3, threads: int = 2,
                    chunk_frames: Optional[int] = None, overlap_frames: Optional[int] = None,
-                   nvidia_dle: Optional[str] = None, show_progress: bool = False) -> List[dict]:
+                   nvidia_dle: Optional[str] = None, show_progress: bool = False,
+                   cache_dir: Optional[str] = None) -> List[dict]:
     """Time and check each WaveGlow path; one dict per (channels, path, batch size).
 
     Each dict holds ``model`` (``waveglow_<channels>``), ``path``, ``device``,
@@ -166,7 +167,10 @@ def bench_waveglow(channels: Sequence[int] = (256, 512), paths: Optional[Sequenc
     path, ``prepare_s``, ``prepared_mb`` and ``peak_mem_mb``. ``chunk_frames``
     defaults to half of ``frames``; ``overlap_frames`` to the exact overlap
     (99 frames for the hub config). ``nvidia_dle`` adds NVIDIA's WaveGlow as
-    the ``nvidia`` row (:mod:`benchmarks.nvidia_dle`).
+    the ``nvidia`` row (:mod:`benchmarks.nvidia_dle`). ``cache_dir``: the int8
+    paths keep their prepared form there (:mod:`waveglow.int8_cache`), so a
+    second run reports the warm-cache preparation; ``prepared_from_cache``
+    says which it was.
     """
     paths = default_paths() if paths is None else list(paths)
     unknown = [p for p in paths if p not in PATHS]
@@ -186,7 +190,10 @@ def bench_waveglow(channels: Sequence[int] = (256, 512), paths: Optional[Sequenc
             if device not in models:
                 models[device] = random_waveglow(n_channels).to(device)
             progress(f"waveglow_{n_channels}: preparing {name}", show_progress)
-            prepared[name] = models[device].prepare_inference(**_options(name, chunk, overlap_frames))
+            options = _options(name, chunk, overlap_frames)
+            if cache_dir is not None and options.get("precision") == "int8":
+                options["cache_dir"] = cache_dir
+            prepared[name] = models[device].prepare_inference(**options)
         theirs = None
         if nvidia_dle:
             from benchmarks.nvidia_dle import dle_waveglow
@@ -220,6 +227,7 @@ def bench_waveglow(channels: Sequence[int] = (256, 512), paths: Optional[Sequenc
                        "engine": NVIDIA_PATH if engine is None else engine.describe(),
                        "prepare_s": None if engine is None else engine.prepare_seconds,
                        "prepared_mb": None if engine is None else engine.nbytes / 2 ** 20,
+                       "prepared_from_cache": None if engine is None else engine.from_cache,
                        **accuracy(audio, references[device]), "peak_mem_mb": peak_memory_mb(device)}
                 if engine is not None and engine.config.chunk_frames:
                     row["chunk_frames"] = chunk
@@ -244,11 +252,13 @@ def format_table(rows: Sequence[dict]) -> str:
     lines = [header, "-" * len(header)]
     for r in rows:
         speedup = f"{r['speedup_vs_reference']:.2f}" if "speedup_vs_reference" in r else "-"
-        prep_s = "-" if r["prepare_s"] is None else f"{r['prepare_s']:.2f}"
+        prep_s = "-" if r["prepare_s"] is None else f"{r['prepare_s']:.2f}{'*' if r.get('prepared_from_cache') else ''}"
         prep_mb = "-" if r["prepared_mb"] is None else f"{r['prepared_mb']:.0f}"
         lines.append(f"{r['model']:14} {r['path']:14} {r['batch_size']:>2} {r['samples_per_s']:>11.0f} "
                      f"{r['x_real_time']:>7.3f} {r['s_per_s_audio']:>9.3f} {speedup:>7} {r['max_abs_err']:>9.2e} "
                      f"{r['mean_abs_err']:>9.2e} {r['snr_db']:>7.1f} {prep_s:>7} {prep_mb:>8} {r['peak_mem_mb']:>8.0f}")
+    if any(r.get("prepared_from_cache") for r in rows):
+        lines.append("prep s*: the prepared form was read from --cache-dir")
     return "\n".join(lines)
 
 
@@ -264,12 +274,14 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--overlap-frames", type=int, default=None)
     parser.add_argument("--nvidia-dle", default=None, metavar="PATH",
                         help="DeepLearningExamples/PyTorch/SpeechSynthesis/Tacotron2 checkout: add NVIDIA's WaveGlow")
+    parser.add_argument("--cache-dir", default=None, metavar="DIR",
+                        help="int8: keep the prepared form in DIR (a second run reports the warm-cache preparation)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument("--json", default=None, help="write the rows to this JSON file")
     args = parser.parse_args(argv)
     rows = bench_waveglow(args.channels, args.paths, args.batch, args.frames, args.repeats, args.threads,
                           args.chunk_frames, args.overlap_frames, nvidia_dle=args.nvidia_dle,
-                          show_progress=not args.quiet)
+                          show_progress=not args.quiet, cache_dir=args.cache_dir)
     print(format_table(rows))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:

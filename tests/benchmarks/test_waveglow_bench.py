@@ -1,0 +1,23 @@
+"""benchmarks/waveglow_bench.py on a tiny WN width: rows, accuracy columns and the int8 form cache."""
+import pytest
+
+from benchmarks.waveglow_bench import bench_waveglow, format_table
+
+
+@pytest.mark.slow
+def test_int8_rows_report_a_cold_then_a_warm_form_cache(tmp_path):
+    def run():
+        return bench_waveglow(channels=[8], paths=["reference", "int8"], batch_sizes=[1], frames=4, repeats=1,
+                              threads=1, cache_dir=str(tmp_path))
+
+    first, second = run(), run()
+    by_path = [{r["path"]: r for r in rows} for rows in (first, second)]
+    assert by_path[0]["int8"]["prepared_from_cache"] is False
+    assert by_path[1]["int8"]["prepared_from_cache"] is True
+    assert by_path[1]["reference"]["prepared_from_cache"] is False  # only int8 has a form to keep
+    assert by_path[0]["reference"]["snr_db"] == float("inf")
+    # the cached form computes exactly what the built one did
+    assert by_path[0]["int8"]["max_abs_err"] == by_path[1]["int8"]["max_abs_err"] > 0
+    assert "prep s*: the prepared form was read from --cache-dir" in format_table(second)
+    assert "prep s*" not in format_table(first)
+    assert len(list(tmp_path.glob("*"))) == 1
