@@ -86,7 +86,7 @@ class Decoder(nn.Module):
         return mel_frame, gate, new_state
 
     def forward(self, memory: Tensor, mel_inputs: Tensor, memory_lengths: Tensor,
-                prenet_dropout: bool = True) -> Tuple[Tensor, Tensor, Tensor]:
+                prenet_dropout: bool = True, feedback: float = 0.0) -> Tuple[Tensor, Tensor, Tensor]:
         """Teacher-forced decoding.
 
         ``memory`` (B, N, E), ``mel_inputs`` (B, n_mels, T) targets,
@@ -94,16 +94,39 @@ class Decoder(nn.Module):
         logits (B, T), ``alignments`` (B, T, N). The prenet runs once over the
         go frame and all T target frames (T + 1 frames), as NVIDIA's, so its
         dropout draws random numbers in the same order.
+
+        ``feedback`` (opt-in, training only; 0 is NVIDIA's teacher forcing):
+        the probability, drawn per step and item, that a step is fed the
+        decoder's own previous frame (detached) instead of the target's,
+        which is scheduled sampling (Bengio et al., 2015). It narrows the gap
+        between training on the targets and running on its own outputs. With
+        ``feedback > 0`` the prenet runs step by step, so its dropout draws in
+        another order; ``feedback=1`` never reads the targets' values.
         """
-        frames = torch.cat((self.go_frame(memory).unsqueeze(0), mel_inputs.permute(2, 0, 1)), dim=0)
-        prenet_outputs = self.prenet(frames, dropout=prenet_dropout)
+        if not 0.0 <= feedback <= 1.0:
+            raise ValueError(f"feedback must be a probability in [0, 1], got {feedback!r}")
         mask = padding_mask(memory_lengths, memory.size(1))
         processed_memory = self.attention_layer.memory_layer(memory)
         state = self.initial_state(memory)
+        n_steps = mel_inputs.size(2)
+        targets = mel_inputs.permute(2, 0, 1)  # (T, B, n_mels)
+        if feedback > 0.0:
+            # step t reads its own frame t-1 where own[t]; the first step always reads the go frame
+            own = torch.rand(n_steps, memory.size(0), 1, device=memory.device) < feedback
+            previous = self.go_frame(memory)
+        else:
+            prenet_outputs = self.prenet(torch.cat((self.go_frame(memory).unsqueeze(0), targets), dim=0),
+                                         dropout=prenet_dropout)
 
         mels, gates, alignments = [], [], []
-        for t in range(mel_inputs.size(2)):
-            mel_frame, gate, state = self.step(prenet_outputs[t], state, memory, processed_memory, mask)
+        for t in range(n_steps):
+            if feedback > 0.0:
+                if t > 0:
+                    previous = torch.where(own[t], mels[-1].detach(), targets[t - 1])
+                prenet_output = self.prenet(previous, dropout=prenet_dropout)
+            else:
+                prenet_output = prenet_outputs[t]
+            mel_frame, gate, state = self.step(prenet_output, state, memory, processed_memory, mask)
             mels.append(mel_frame)
             gates.append(gate.squeeze(1))
             alignments.append(state.attention_weights)

@@ -50,20 +50,22 @@ class Tacotron2(nn.Module):
         return self.encoder(self.embedding(text_padded).transpose(1, 2), input_lengths)
 
     def forward(self, text_padded: Tensor, input_lengths: Tensor, mel_padded: Tensor, output_lengths: Tensor,
-                *, prenet_dropout: bool = True) -> Tacotron2Output:
+                *, prenet_dropout: bool = True, feedback: float = 0.0) -> Tacotron2Output:
         """Teacher-forced pass.
 
         ``text_padded`` (B, T_in) long, ``input_lengths`` (B,), ``mel_padded``
         (B, n_mels, T) targets, ``output_lengths`` (B,). Returns
         :class:`Tacotron2Output`; with ``config.mask_padding`` frames past each
         output length are 0 (mels) and 1e3 (gate logits), as NVIDIA's.
+        ``feedback`` (opt-in, 0 = NVIDIA's teacher forcing): scheduled
+        sampling, see :meth:`Decoder.forward <tacotron2.decoder.Decoder.forward>`.
         """
         if mel_padded.dim() != 3 or mel_padded.size(1) != self.config.n_mel_channels:
             raise ValueError(f"mel_padded must be (B, {self.config.n_mel_channels}, T), "
                              f"got shape {tuple(mel_padded.shape)}")
         memory = self.encode(text_padded, input_lengths)
         mel, gate, alignments = self.decoder(memory, mel_padded.to(memory.dtype), input_lengths,
-                                             prenet_dropout=prenet_dropout)
+                                             prenet_dropout=prenet_dropout, feedback=feedback)
         mel_postnet = mel + self.postnet(mel)
         if self.config.mask_padding:
             pad = padding_mask(output_lengths, mel.size(2))

@@ -41,7 +41,8 @@ _DESCRIPTIONS = {
 }
 #: Options that only one model uses, with the values the other model's namespace gets.
 _TACOTRON2_ONLY = {"load_mel_from_disk": False, "text_cleaners": ["english_cleaners"], "length_buckets": 0,
-                   "guided_attention_weight": 0.0, "guided_attention_sigma": 0.2, "gate_positive_weight": 1.0}
+                   "guided_attention_weight": 0.0, "guided_attention_sigma": 0.2, "gate_positive_weight": 1.0,
+                   "scheduled_sampling": 0.0}
 _WAVEGLOW_ONLY = {"segment_length": 8000, "sigma": 1.0}
 
 
@@ -125,6 +126,9 @@ def _add_tacotron2_options(group: Any) -> None:
                        help="width of the guided attention prior (fraction of the utterance)")
     group.add_argument("--gate-positive-weight", type=float, default=defaults["gate_positive_weight"],
                        help="pos_weight of the stop-token BCE; 1 = NVIDIA's loss")
+    group.add_argument("--scheduled-sampling", type=float, default=defaults["scheduled_sampling"], metavar="P",
+                       help="probability that a training step feeds the decoder its own previous frame instead of "
+                            "the target's (scheduled sampling); 0 = NVIDIA's teacher forcing")
 
 
 def _add_waveglow_options(group: Any) -> None:
@@ -156,6 +160,8 @@ def check_numbers(args: argparse.Namespace) -> None:
     for name, value in sorted(vars(args).items()):
         if isinstance(value, float) and (not math.isfinite(value) or value < 0):
             raise UsageError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
+    if getattr(args, "scheduled_sampling", 0.0) > 1.0:
+        raise UsageError(f"--scheduled-sampling is a probability, at most 1, got {args.scheduled_sampling}")
     from checkpoints.cli_support import SEED_MODULUS
 
     if args.seed is not None and not 0 <= args.seed < SEED_MODULUS:
@@ -232,7 +238,8 @@ def run(args: argparse.Namespace) -> Trainer:
                         sigma=args.sigma, seed=args.seed, output_dir=args.output,
                         guided_attention_weight=args.guided_attention_weight,
                         guided_attention_sigma=args.guided_attention_sigma,
-                        gate_positive_weight=args.gate_positive_weight)
+                        gate_positive_weight=args.gate_positive_weight,
+                        scheduled_sampling=args.scheduled_sampling)
         seed_everything(args.seed)
         model = recipe.make_model(model_config)
         if args.warm_start:

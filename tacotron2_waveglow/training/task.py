@@ -1,8 +1,8 @@
 """What the generic trainer needs to know about one model: a :class:`TrainingTask`."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 import torch
 from torch.utils.data import Dataset
@@ -38,6 +38,8 @@ class TrainingTask:
         on_validation: optional :data:`ValidationHook`.
         validation_media: optional :data:`MediaHook`.
         items_name: what ``num_items`` counts, for logs (``mel frames``, ``samples``).
+        train_kwargs: keyword arguments of ``model(...)`` in training steps only
+            (validation runs the plain call), e.g. Tacotron 2's ``feedback``.
     """
 
     name: str
@@ -50,3 +52,4 @@ class TrainingTask:
     on_validation: Optional[ValidationHook] = None
     items_name: str = "items"
     validation_media: Optional[MediaHook] = None
+    train_kwargs: Mapping[str, Any] = field(default_factory=dict)

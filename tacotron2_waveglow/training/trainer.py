@@ -88,9 +88,10 @@ class Trainer:
             set_epoch(epoch)
 
     # ----------------------------------------------------------------- steps
-    def _forward_loss(self, inputs: Tuple[Any, ...], targets: Any, model: torch.nn.Module) -> Tuple[torch.Tensor, Any]:
+    def _forward_loss(self, inputs: Tuple[Any, ...], targets: Any, model: torch.nn.Module,
+                      **kwargs: Any) -> Tuple[torch.Tensor, Any]:
         with torch.autocast(self.ctx.device.type, dtype=self.amp_dtype, enabled=self.config.amp):
-            output = model(*inputs)
+            output = model(*inputs, **kwargs)
         output = to_float32(output)
         return self.task.criterion(output, targets), output
 
@@ -98,7 +99,7 @@ class Trainer:
         """One optimizer step on ``batch``; returns (loss averaged over ranks, items over ranks)."""
         inputs, targets, num_items = self.task.batch_to_device(batch, self.ctx.device)
         self.optimizer.zero_grad(set_to_none=True)
-        loss, _ = self._forward_loss(inputs, targets, self.model)
+        loss, _ = self._forward_loss(inputs, targets, self.model, **self.task.train_kwargs)
         self.scaler.scale(loss).backward()
         self.scaler.unscale_(self.optimizer)
         grad_norm = torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.config.grad_clip_thresh)

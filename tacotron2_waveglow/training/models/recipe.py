@@ -30,6 +30,9 @@ class DataSpec:
     guided_attention_sigma: float = 0.2
     #: Tacotron 2 only, opt-in (1 = NVIDIA's): ``pos_weight`` of the gate BCE.
     gate_positive_weight: float = 1.0
+    #: Tacotron 2 only, opt-in (0 = NVIDIA's teacher forcing): scheduled sampling, the probability that a
+    #: training step's decoder input is its own previous frame (``Tacotron2.forward(feedback=...)``).
+    scheduled_sampling: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -70,10 +70,14 @@ def make_task(model: torch.nn.Module, data: DataSpec) -> TrainingTask:
     """Tacotron 2 task over ``data``'s rows; mels have ``model.config.n_mel_channels`` channels.
 
     With ``data.guided_attention_weight > 0`` or ``data.gate_positive_weight != 1`` the loss is
-    :class:`training.guided_attention.GuidedTacotron2Loss` (opt-in; NVIDIA's loss otherwise).
+    :class:`training.guided_attention.GuidedTacotron2Loss` (opt-in; NVIDIA's loss otherwise). With
+    ``data.scheduled_sampling > 0`` training steps (not validation) feed the decoder its own frames
+    that often (``Tacotron2.forward(feedback=...)``).
     """
     if data.guided_attention_weight < 0:
         raise ValueError(f"guided_attention_weight must be >= 0 (0 = off), got {data.guided_attention_weight!r}")
+    if not 0.0 <= data.scheduled_sampling <= 1.0:
+        raise ValueError(f"scheduled_sampling must be a probability in [0, 1] (0 = off), got {data.scheduled_sampling!r}")
     guided = data.guided_attention_weight > 0 or data.gate_positive_weight != 1.0
     loss = (GuidedTacotron2Loss(data.guided_attention_weight, data.guided_attention_sigma,
                                 data.gate_positive_weight) if guided else Tacotron2Loss())
@@ -86,7 +90,8 @@ def make_task(model: torch.nn.Module, data: DataSpec) -> TrainingTask:
                         train_set=dataset(data.train_rows),
                         collate_fn=TextMelCollate(model.config.n_frames_per_step), val_set=dataset(data.val_rows),
                         on_validation=plot_alignment, items_name="mel frames",
-                        validation_media=validation_media(data))
+                        validation_media=validation_media(data),
+                        train_kwargs={"feedback": data.scheduled_sampling} if data.scheduled_sampling > 0 else {})
 
 
 RECIPE = ModelRecipe(name="Tacotron2", defaults=DEFAULTS, make_config=make_config, make_model=Tacotron2,

@@ -56,7 +56,8 @@ def test_user_errors_are_one_line_with_the_real_program_name(capsys, tmp_path, d
 
 
 @pytest.mark.parametrize("option, value", [("--learning-rate", "nan"), ("--grad-clip-thresh", "inf"),
-                                           ("--weight-decay", "-1"), ("--seed", str(10 ** 24)), ("--seed", "-1")])
+                                           ("--weight-decay", "-1"), ("--seed", str(10 ** 24)), ("--seed", "-1"),
+                                           ("--scheduled-sampling", "1.5"), ("--scheduled-sampling", "nan")])
 def test_numeric_options_are_checked_before_any_data_is_read(capsys, tmp_path, dataset, option, value):
     root, listing = dataset
     argv = ["-o", str(tmp_path / "o"), "-d", str(root), "--no-progress", "--training-files", str(listing),
@@ -113,6 +114,20 @@ def test_max_iterations_stops_and_checkpoints(tmp_path, dataset):
     checkpoint = load_training_checkpoint(out / LATEST_NAME)
     assert (checkpoint["iteration"], checkpoint["epoch"]) == (3, 1)
     assert sorted(p.name for p in out.glob("checkpoint_*.pt")) == ["checkpoint_Tacotron2_1.pt", LATEST_NAME]
+
+
+def test_scheduled_sampling_reaches_the_training_steps(tmp_path, dataset):
+    root, listing = dataset
+    weights = {}
+    for p in ("0", "1"):
+        out = tmp_path / f"ss{p}"
+        assert main(["-o", str(out), "-d", str(root), "--training-files", str(listing), "--config-overrides",
+                     json.dumps(TACOTRON2_TINY), "-bs", "2", "--epochs", "1", "--max-iterations", "1",
+                     "--no-progress", "--no-tensorboard", "--scheduled-sampling", p], model="tacotron2") == 0
+        weights[p] = load_training_checkpoint(out / LATEST_NAME)["state_dict"]
+    # same seed, data and first batch: only what the decoder was fed differs
+    changed = [k for k in weights["0"] if not torch.equal(weights["0"][k], weights["1"][k])]
+    assert any("decoder" in k for k in changed)
 
 
 def _events(folder):
