@@ -12,7 +12,11 @@ Griffin-Lim setting, :func:`builtin_vocoder`) into ``REPORT/voice/``, then write
 * the WER row: PocketSphinx's bundled en-us model on both folders (16 kHz,
   ``scipy.signal.resample_poly``), word error rate of the voice and of the
   teacher on the same sentences, the recogniser's version and the sentence set;
-* ``REPORT/summary.json`` with both and ``ship``: whether every held-out
+* ``wer_teacher_forced``, a diagnostic: the voice's WER when each step is fed
+  the teacher's previous frame (teacher forcing, as in training; WAVs in
+  ``REPORT/teacher_forced/``). The distance from it to the free-running WER
+  is the exposure gap; it does not count towards ``ship``;
+* ``REPORT/summary.json`` with all of these and ``ship``: whether every held-out
   sentence passes every check and the voice's WER is within
   :data:`MAX_WER_GAP` points of the teacher's (the bar for replacing the shipped voice);
 * ``REPORT/alignment.png``: the first sentence's inference alignment.
@@ -33,7 +37,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 
-from audio import TacotronSTFT
+from audio import TacotronSTFT, load_wav, save_wav
 from checkpoints import load_tacotron2
 from tacotron2 import Tacotron2
 from text import text_to_sequence
@@ -128,6 +132,30 @@ def wer_row(recognizer: PocketSphinxRecognizer, sentences: Sequence[str], voice_
             "transcripts": [{"text": s, "voice": v, "teacher": t} for s, v, t in zip(sentences, voice, teacher)]}
 
 
+def teacher_forced_wavs(model: Tacotron2, sentences: Sequence[str], teacher_wavs: Sequence[PathLike],
+                        out_dir: PathLike, vocoder: GriffinLimVocoder, seed: int = 0) -> List[Path]:
+    """Each sentence spoken with teacher forcing on its teacher WAV's mel: ``out_dir/01.wav`` ...
+
+    The decoder reads the teacher's previous frame at every step (prenet
+    dropout on, as in training; seeded with ``seed + i``), so each result has
+    exactly the teacher's frame count. What the network makes of the teacher
+    when it never runs on its own outputs.
+    """
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    n_mels = model.config.n_mel_channels
+    stft = TacotronSTFT(n_mel_channels=n_mels)
+    paths = []
+    for i, (sentence, wav) in enumerate(zip(sentences, teacher_wavs)):
+        ids = torch.tensor([text_to_sequence(sentence)], dtype=torch.long)
+        target = stft.mel_spectrogram(load_wav(wav, stft.sampling_rate)[None])
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            torch.manual_seed(seed + i)
+            mel = model.eval()(ids, torch.tensor([ids.size(1)]), target, torch.tensor([target.size(2)])).mel_postnet
+        paths.append(save_wav(folder / f"{i + 1:02d}.wav", vocoder.waveform(mel)[0], stft.sampling_rate))
+    return paths
+
+
 def is_shippable(checks: Dict[str, float], wer: Dict[str, Any], max_gap: float = MAX_WER_GAP) -> bool:
     """Every held-out sentence passes every check and the voice trails its teacher by at most ``max_gap`` WER points."""
     return checks["passed"] == 1.0 and wer["gap"] <= max_gap
@@ -159,11 +187,14 @@ def build_report(checkpoint: PathLike, out: PathLike, *, teacher: Union[str, Tea
     checks = heldout.summary()
     wer = wer_row(recognizer, sentences, [s.audio_path for s in heldout.sentences], [wav for _, wav in pairs],
                   sentence_set)
+    forced = teacher_forced_wavs(model, sentences, [wav for _, wav in pairs], out_dir / "teacher_forced", vocoder)
+    forced_wer = word_error_rate(list(sentences), [recognizer.transcribe_file(path) for path in forced])
     summary: Dict[str, Any] = {
         "checkpoint": os.fspath(checkpoint), "teacher": teacher.describe(),
         "vocoder": {"name": vocoder.name, "n_iters": vocoder.n_iters, "power": vocoder.power,
                     "momentum": vocoder.momentum},
         "heldout": {"sentence_set": sentence_set, "checks": checks}, "wer": wer,
+        "wer_teacher_forced": {"voice": round(forced_wer, 2), "exposure_gap": round(wer["voice"] - forced_wer, 2)},
         "ship": is_shippable(checks, wer), "max_wer_gap": MAX_WER_GAP}
     if corpus is not None:
         val = validation_pairs(corpus, n)
@@ -195,9 +226,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     logger.info("%s", json.dumps({k: v for k, v in summary.items() if k != "wer"}, indent=2))
     wer = summary["wer"]
-    logger.info("WER on %s (%d sentences, %s %s): voice %.1f%%, teacher %s %.1f%%; ship: %s",
-                wer["sentence_set"], wer["n_sentences"], wer["recognizer"]["name"], wer["recognizer"]["version"],
-                wer["voice"], summary["teacher"]["spec"], wer["teacher"], summary["ship"])
+    logger.info("WER on %s (%d sentences, %s %s): voice %.1f%% (teacher-forced %.1f%%), teacher %s %.1f%%; "
+                "ship: %s", wer["sentence_set"], wer["n_sentences"], wer["recognizer"]["name"],
+                wer["recognizer"]["version"], wer["voice"], summary["wer_teacher_forced"]["voice"],
+                summary["teacher"]["spec"], wer["teacher"], summary["ship"])
     return 0
 
 

@@ -91,6 +91,13 @@ def test_report_writes_the_wer_row_for_a_voice_and_its_teacher(tmp_path, teacher
     assert summary["wer"]["sentence_set"] == "one sentence"
     assert summary["ship"] is False
     assert (tmp_path / "report" / "voice" / "01.wav").is_file() and (tmp_path / "report" / "teacher" / "01.wav").is_file()
+    # the diagnostic row: teacher forcing runs exactly the teacher's frames, whatever the untrained gate says
+    from audio import TacotronSTFT, load_wav
+    forced = summary["wer_teacher_forced"]
+    assert forced["voice"] >= 50.0 and forced["exposure_gap"] == pytest.approx(summary["wer"]["voice"] - forced["voice"])
+    stft = TacotronSTFT()
+    frames = stft.mel_spectrogram(load_wav(teacher_clip[1])[None]).size(2)
+    assert load_wav(tmp_path / "report" / "teacher_forced" / "01.wav").numel() == (frames - 1) * stft.stft_fn.hop_length
 
 
 @pytest.mark.parametrize("passed,gap,ship", [(1.0, 10.0, True), (1.0, -3.0, True), (1.0, 10.01, False),
