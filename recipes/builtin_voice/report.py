@@ -152,7 +152,8 @@ def teacher_forced_wavs(model: Tacotron2, sentences: Sequence[str], teacher_wavs
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             torch.manual_seed(seed + i)
             mel = model.eval()(ids, torch.tensor([ids.size(1)]), target, torch.tensor([target.size(2)])).mel_postnet
-        paths.append(save_wav(folder / f"{i + 1:02d}.wav", vocoder.waveform(mel)[0], stft.sampling_rate))
+        audio = vocoder.waveform(mel)[0].clamp(-1.0, 1.0)  # as the voice's own WAVs (evaluate_sentence)
+        paths.append(save_wav(folder / f"{i + 1:02d}.wav", audio, stft.sampling_rate))
     return paths
 
 
