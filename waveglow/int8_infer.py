@@ -142,7 +142,7 @@ def _int8_flow(plan: FlowPlan, n_half: int, h_max: int, upsample: nn.ConvTranspo
                                                  taps=upsampler_taps)
         w, s = quantize_columns(folded)
         # kept transposed and passed to the product as ``.t()``: oneDNN packs a column-major weight faster
-        # when, as here, a layer's 5 MB matrix comes from memory rather than the caches (-16% per product)
+        # when, as here, a layer's 5 MB matrix comes from memory rather than the caches (docs/performance.md)
         ph_w.append(w.t().contiguous()), ph_s.append(s), biases.append(bias)
         residual = width if i < n_layers - 1 else 0
         w, s, b = _skip_padded(plan.res_weights[i].float(), plan.res_biases[i].float(), residual, 2 * h_max)
