@@ -114,6 +114,33 @@ def _nvidia_run(theirs, memory, lengths, n_steps: int) -> Callable[[bool], torch
     return run
 
 
+#: Bytes per LSTM weight in each precision's products (int8's per-row scales are negligible).
+WEIGHT_BYTES = {"fp32": 4, "fp32_exact": 4, "bf16": 2, "fp16": 2, "int8": 1}
+
+
+def lstm_weight_bytes(decoder, precision: str) -> int:
+    """Bytes of the two LSTM cells' weight matrices of ``decoder`` as ``precision``'s products store them."""
+    return WEIGHT_BYTES[precision] * sum(cell.weight_ih.numel() + cell.weight_hh.numel()
+                                         for cell in (decoder.attention_rnn, decoder.decoder_rnn))
+
+
+def _weights_read_run(decoder, precision: str, device: str) -> Optional[Callable[[int], None]]:
+    """``run(n)``: ``n`` sums over an fp32 buffer of :func:`lstm_weight_bytes` bytes.
+
+    This is the memory floor of a step's LSTM products on this machine: a
+    product at batch 1 reads every weight once, so it cannot be faster than
+    streaming the same number of bytes. ``None`` on CUDA.
+    """
+    if device != "cpu":
+        return None
+    buffer = torch.ones(lstm_weight_bytes(decoder, precision) // 4)
+
+    def run(n_steps: int) -> None:
+        for _ in range(n_steps):
+            buffer.sum()
+    return run
+
+
 def _lstm_products_run(prepared, decoder, batch: int, device: str) -> Optional[Callable[[int], None]]:
     """``run(n)``: the two LSTM gate products of ``n`` decoder steps alone, as ``prepared`` computes them.
 
@@ -175,9 +202,10 @@ def bench_tacotron2(config: Optional[Tacotron2Config] = None, paths: Optional[Se
     ``frames_per_s``, ``x_real_time`` (seconds of 22.05 kHz audio decoded per
     second), ``speedup_vs_reference`` (same device and batch size),
     ``max_abs_err``/``mean_abs_err``/``rel_err`` against the reference fp32
-    path (dropout off), ``lstm_products_ms_per_step`` and ``speedup_bound``
-    (CPU rows: the two LSTM gate products alone, timed in the same rounds,
-    and the speedup left if all else were free), ``prepare_s``, ``prepared_mb`` and ``peak_mem_mb``
+    path (dropout off), ``lstm_products_ms_per_step``, ``weights_read_ms_per_step``
+    and ``speedup_bound`` (CPU rows: the two LSTM gate products alone, and
+    one sum over as many bytes as their weights, both timed in the same
+    rounds, and the speedup left if all else were free), ``prepare_s``, ``prepared_mb`` and ``peak_mem_mb``
     (process peak RSS on CPU, so it only grows from path to path;
     ``torch.cuda.max_memory_allocated`` per path on CUDA).
     """
@@ -226,6 +254,9 @@ def bench_tacotron2(config: Optional[Tacotron2Config] = None, paths: Optional[Se
                     references[device][dropout] = reference(dropout).float()
         floors = {name: _lstm_products_run(prepared.get(name), models[specs[name][0]].decoder, batch,
                                            specs[name][0]) for name in names}
+        reads = {name: (None if floors[name] is None else
+                        _weights_read_run(models[specs[name][0]].decoder, specs[name][2], specs[name][0]))
+                 for name in names}
         for name in names:  # warm-up and accuracy run
             device = specs[name][0]
             progress(f"batch {batch}: warm-up and accuracy of {name}", show_progress)
@@ -250,6 +281,9 @@ def bench_tacotron2(config: Optional[Tacotron2Config] = None, paths: Optional[Se
                     start = time.perf_counter()
                     floors[name](n_steps)
                     measured[name].setdefault("lstm_products_s", []).append(time.perf_counter() - start)
+                    start = time.perf_counter()
+                    reads[name](n_steps)
+                    measured[name].setdefault("weights_read_s", []).append(time.perf_counter() - start)
         for name in names:
             device, backend, precision = specs[name]
             result = measured[name]
@@ -262,6 +296,9 @@ def bench_tacotron2(config: Optional[Tacotron2Config] = None, paths: Optional[Se
             products = result.pop("lstm_products_s", None)
             result["lstm_products_ms_per_step"] = (None if products is None
                                                    else 1e3 * statistics.median(products) / n_steps)
+            reads_s = result.pop("weights_read_s", None)
+            result["weights_read_ms_per_step"] = (None if reads_s is None
+                                                  else 1e3 * statistics.median(reads_s) / n_steps)
             engine = prepared.get(name)
             rows.append(dict(path=name, device=device, backend=backend, precision=precision, batch_size=batch,
                              threads=threads, n_steps=n_steps, text_length=text_length if text is None else
@@ -323,7 +360,7 @@ def _add_speedups(rows: List[dict]) -> None:
 
 def format_table(rows: List[dict]) -> str:
     """A plain-text table of :func:`bench_tacotron2`'s rows, then the per-step breakdowns."""
-    header = (f"{'path':<16}{'B':>3}{'ms/step':>10}{'LSTM ms':>9}{'rest ms':>9}{'frames/s':>10}{'x RT':>8}"
+    header = (f"{'path':<16}{'B':>3}{'ms/step':>10}{'LSTM ms':>9}{'read ms':>9}{'rest ms':>9}{'frames/s':>10}{'x RT':>8}"
               f"{'speedup':>9}{'bound':>8}{'max err':>10}{'rel err':>10}{'prep s':>8}{'prep MB':>9}{'peak MB':>9}")
     lines = [header, "-" * len(header)]
     for r in rows:
@@ -332,12 +369,14 @@ def format_table(rows: List[dict]) -> str:
         prep_mb = "-" if r["prepared_mb"] is None else f"{r['prepared_mb']:.0f}"
         products = r.get("lstm_products_ms_per_step")
         lstm = "-" if products is None else f"{products:.2f}"
+        read = "-" if r.get("weights_read_ms_per_step") is None else f"{r['weights_read_ms_per_step']:.2f}"
         rest = "-" if products is None else f"{r['ms_per_step'] - products:.2f}"
         bound = "-" if r.get("speedup_bound") is None else f"{r['speedup_bound']:.2f}x"
-        lines.append(f"{r['path']:<16}{r['batch_size']:>3}{r['ms_per_step']:>10.2f}{lstm:>9}{rest:>9}"
+        lines.append(f"{r['path']:<16}{r['batch_size']:>3}{r['ms_per_step']:>10.2f}{lstm:>9}{read:>9}{rest:>9}"
                      f"{r['frames_per_s']:>10.1f}{r['x_real_time']:>8.2f}{speedup:>9}{bound:>8}"
                      f"{r['max_abs_err']:>10.1e}{r['rel_err']:>10.1e}{prep_s:>8}{prep_mb:>9}{r['peak_mem_mb']:>9.0f}")
-    lines.append("LSTM ms: the two LSTM gate products alone per step, timed in the same rounds; rest ms: everything "
+    lines.append("LSTM ms: the two LSTM gate products alone per step, timed in the same rounds; read ms: one sum "
+                 "over as many bytes as their weights (the memory floor of those products); rest ms: everything "
                  "else; bound: the speedup if everything else cost nothing")
     for r in rows:
         breakdown = r.get("breakdown")

@@ -4,7 +4,7 @@ import json
 import pytest
 import torch
 
-from benchmarks.tacotron2_bench import bench_tacotron2, format_table, main
+from benchmarks.tacotron2_bench import PATHS, WEIGHT_BYTES, bench_tacotron2, format_table, lstm_weight_bytes, main
 from tacotron2.inference import DOCUMENTED_RELATIVE_ERROR
 from text import text_to_sequence
 from tacotron2 import Tacotron2Config
@@ -22,12 +22,13 @@ def test_bench_tacotron2_rows_on_a_tiny_model():
         assert row["ms_per_step"] > 0 and row["peak_mem_mb"] > 0 and len(row["times_s"]) == 1
         assert row["prepare_s"] >= 0 and row["prepared_mb"] >= 0
         assert 0 < row["lstm_products_ms_per_step"] and row["speedup_bound"] > 0
+        assert 0 < row["weights_read_ms_per_step"]
     # the profiled breakdown names every region of the fast loop
     assert set(by_path["fast"]["breakdown"]["regions_ms_per_step"]) == {
         "prenet", "attention_lstm", "attention", "decoder_lstm", "projections"}
     assert "aten::addmm" in by_path["reference"]["breakdown"]["top_ops_ms_per_step"]
     table = format_table(rows)
-    assert "int8" in table and "region decoder_lstm" in table
+    assert "int8" in table and "region decoder_lstm" in table and "read ms" in table
     torch.set_num_threads(2)
 
 
@@ -47,3 +48,11 @@ def test_bench_tacotron2_measures_a_given_checkpoint_on_a_sentence(tiny_model, t
 def test_bench_tacotron2_rejects_unknown_paths():
     with pytest.raises(ValueError, match="unknown paths"):
         bench_tacotron2(Tacotron2Config(**TINY), paths=["warp"])
+
+
+def test_the_memory_floor_reads_the_lstm_weights_bytes(tiny_model):
+    assert {precision for _, _, precision in PATHS.values()} <= set(WEIGHT_BYTES)
+    # TINY: attention LSTM 4 * 48 x (24 + 32 + 48), decoder LSTM 4 * 40 x (48 + 32 + 40)
+    weights = 4 * 48 * (24 + 32 + 48) + 4 * 40 * (48 + 32 + 40)
+    assert lstm_weight_bytes(tiny_model.decoder, "fp32") == 4 * weights
+    assert lstm_weight_bytes(tiny_model.decoder, "int8") == weights
