@@ -33,6 +33,7 @@ setup(
         "plot": ["matplotlib"],
         "train": ["matplotlib", "tensorboard"],
         "onnx": ["onnx", "onnxruntime"],
+        "voice": ["pocketsphinx", "wordfreq"],  # the built-in voice's recipe: recogniser, everyday-word corpus
     },
     entry_points={
         "console_scripts": [

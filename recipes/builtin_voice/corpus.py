@@ -20,7 +20,7 @@ nothing: a missing teacher program is an error naming the ``apt-get`` line.
 A run is resumable: finished WAVs are kept (every WAV is written atomically),
 and the sentences for a seed do not depend on ``--n-sentences``, so a corpus can
 also be grown. A folder built with another seed, voice or generator version is
-refused rather than mixed (teacher, seed, short phrases, generator version).
+refused rather than mixed (teacher, seed, short phrases, generator version, vocabulary).
 """
 from __future__ import annotations
 
@@ -40,7 +40,8 @@ from tqdm import tqdm
 
 from text.cleaners import english_cleaners
 from recipes.builtin_voice.files import atomic_write_text, write_filelist
-from recipes.builtin_voice.sentences import GENERATOR_VERSION, SHORT_PHRASES, generate_sentences
+from recipes.builtin_voice.sentences import (GENERATOR_VERSION, SHORT_PHRASES, VOCABULARIES, generate_sentences,
+                                             vocabulary_version, vocabulary_words)
 from recipes.builtin_voice.teacher import DEFAULT_TEACHER, TMP_SUFFIX, Teacher, get_teacher, is_complete_wav
 
 logger = logging.getLogger(__name__)
@@ -50,8 +51,8 @@ SAMPLING_RATE = 22050
 MANIFEST_NAME = "corpus.json"
 TRAIN_FILELIST = "filelist_train.txt"
 VAL_FILELIST = "filelist_val.txt"
-_IDENTITY_KEYS = ("seed", "teacher", "short_phrases", "generator_version", "sampling_rate")
-_OLD_DEFAULTS = {"teacher": "espeak-ng:en-us", "short_phrases": False}
+_IDENTITY_KEYS = ("seed", "teacher", "short_phrases", "generator_version", "sampling_rate", "vocabulary")
+_OLD_DEFAULTS = {"teacher": "espeak-ng:en-us", "short_phrases": False, "vocabulary": "cmudict"}
 """What a manifest written before a key existed meant by its absence."""
 
 
@@ -66,8 +67,11 @@ class CorpusSettings:
     short_phrases: bool = True
     sampling_rate: int = SAMPLING_RATE
     generator_version: int = GENERATOR_VERSION
+    vocabulary: str = "cmudict"
 
     def __post_init__(self) -> None:
+        if self.vocabulary not in VOCABULARIES:
+            raise ValueError(f"unknown vocabulary {self.vocabulary!r}; choose one of {', '.join(VOCABULARIES)}")
         if not isinstance(self.n_sentences, int) or self.n_sentences < 2:
             raise ValueError(f"n_sentences must be an int >= 2 (train and validation), got {self.n_sentences!r}")
         if not 0.0 < self.val_fraction < 1.0:
@@ -77,7 +81,7 @@ class CorpusSettings:
     def sentences(self) -> List[str]:
         """Every utterance's raw text, in corpus order (generated sentences, then short phrases)."""
         phrases = list(SHORT_PHRASES) if self.short_phrases else []
-        return generate_sentences(self.n_sentences, self.seed) + phrases
+        return generate_sentences(self.n_sentences, self.seed, words=vocabulary_words(self.vocabulary)) + phrases
 
 
 def wav_name(index: int) -> str:
@@ -97,7 +101,8 @@ def _check_existing(out_dir: Path, settings: CorpusSettings) -> None:
     manifest = out_dir / MANIFEST_NAME
     if not manifest.exists():
         return
-    old = json.loads(manifest.read_text(encoding="utf-8")).get("settings", {})
+    recorded = json.loads(manifest.read_text(encoding="utf-8"))
+    old = recorded.get("settings", {})
     if "teacher" not in old and "voice" in old:
         old = dict(old, teacher=f"espeak-ng:{old['voice']}")
     old = {k: old.get(k, _OLD_DEFAULTS.get(k)) for k in _IDENTITY_KEYS}
@@ -106,6 +111,10 @@ def _check_existing(out_dir: Path, settings: CorpusSettings) -> None:
         listed = ", ".join(f"{k}: {a!r} there, {b!r} now" for k, (a, b) in changed.items())
         raise ValueError(f"{out_dir} already holds a corpus built differently ({listed}); "
                          "use another --out folder or delete that one")
+    source = vocabulary_version(settings.vocabulary)
+    if recorded.get("vocabulary", source) != source:  # the same seed draws other words from another word list
+        raise ValueError(f"{out_dir} was built with words from {recorded['vocabulary']}, this run has {source}; "
+                         "install that version or use another --out folder")
 
 
 def _remove_partials(wav_dir: Path) -> None:
@@ -135,6 +144,7 @@ def _manifest(out_dir: Path, settings: CorpusSettings, teacher: Teacher, n_items
     frames = sum(soundfile.info(os.fspath(out_dir / wav_name(i))).frames for i in range(n_items))
     return {
         "settings": asdict(settings),
+        "vocabulary": vocabulary_version(settings.vocabulary),
         "teacher": dict(teacher.describe(), input="english_cleaners(text)"),
         "files": {"train": TRAIN_FILELIST, "val": VAL_FILELIST, "wavs": "wavs/"},
         "n_short_phrases": len(SHORT_PHRASES) if settings.short_phrases else 0,
@@ -193,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--teacher", default=defaults.teacher,
                         help="PROGRAM:VOICE: flite:rms (default), flite:kal16, flite:slt, espeak-ng:en-us")
     parser.add_argument("--no-short-phrases", action="store_true", help="leave out the short phrases")
+    parser.add_argument("--vocabulary", choices=VOCABULARIES, default=defaults.vocabulary,
+                        help="words of the sentences' word slots: every CMUdict word, or about 8,000 everyday "
+                             "ones (needs pip install wordfreq)")
     parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction)
     parser.add_argument("--workers", type=int, default=2, help="teacher processes at once")
     parser.add_argument("--executable", default=None, help="the teacher's program (default: found on PATH)")
@@ -206,10 +219,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         settings = CorpusSettings(n_sentences=args.n_sentences, seed=args.seed, teacher=args.teacher,
-                                  val_fraction=args.val_fraction, short_phrases=not args.no_short_phrases)
+                                  val_fraction=args.val_fraction, short_phrases=not args.no_short_phrases,
+                                  vocabulary=args.vocabulary)
         manifest = build_corpus(args.out, settings, workers=args.workers, executable=args.executable,
                                 progress=not args.no_progress)
-    except (ValueError, RuntimeError) as error:  # TeacherNotFoundError is a RuntimeError
+    except (ValueError, RuntimeError, ImportError) as error:  # TeacherNotFoundError is a RuntimeError
         logger.error("error: %s", error)
         return 2
     logger.info("%d train + %d val utterances, %.1f s of audio in %s",

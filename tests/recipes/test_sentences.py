@@ -1,12 +1,13 @@
 """Deterministic corpus sentences: seeds, prefixes, variety, and the text front end."""
 import re
+import sys
 import warnings
 
 import pytest
 
 from text import text_to_sequence
 from text.cleaners import english_cleaners
-from recipes.builtin_voice.sentences import cmudict_words, generate_sentences, is_speakable
+from recipes.builtin_voice.sentences import cmudict_words, common_words, generate_sentences, is_speakable, vocabulary_words
 
 WORDS = ["apple", "river", "stone", "garden", "yellow", "window", "quiet", "marble", "candle",
          "forest", "silver", "pocket", "rabbit", "thunder", "velvet", "harbor", "basket", "meadow"]
@@ -72,3 +73,21 @@ def test_cmudict_vocabulary_is_plain_sorted_words():
     assert len(words) > 50000
     assert words == sorted(words)
     assert all(re.fullmatch(r"[a-z]{3,9}", w) for w in words[::997])
+
+
+def test_common_vocabulary_is_everyday_cmudict_words():
+    pytest.importorskip("wordfreq")
+    words = common_words()
+    assert 5000 < len(words) < 10000 and words == sorted(words)
+    assert set(words) <= set(cmudict_words())
+    assert "house" in words and "water" in words
+    assert "the" not in words and "and" not in words  # the 100 most frequent words are left out
+    assert vocabulary_words("common") == words
+
+
+def test_vocabulary_errors(monkeypatch):
+    with pytest.raises(ValueError, match="unknown vocabulary 'nope'"):
+        vocabulary_words("nope")
+    monkeypatch.setitem(sys.modules, "wordfreq", None)  # as if not installed
+    with pytest.raises(ImportError, match="pip install wordfreq"):
+        common_words()
