@@ -23,7 +23,14 @@ Griffin-Lim setting, :func:`builtin_vocoder`) into ``REPORT/voice/``, then write
 
 With ``--corpus DATA`` it also evaluates the first ``--n`` sentences of the
 corpus's ``filelist_val.txt`` (``eval_trained.json``) and, unless
-``--no-baseline``, an untrained model of the same size (``eval_untrained.json``).
+``--no-baseline``, an untrained model of the same size (``eval_untrained.json``),
+and adds ``teacher_forced_on_corpus``, a diagnostic of generalization: the
+teacher-forced WER row on the first ``--n`` training sentences (``seen``) and
+validation sentences (``unseen``), each beside the WER of the corpus's own
+teacher WAVs of them (WAVs in ``REPORT/teacher_forced_seen/`` and
+``REPORT/teacher_forced_unseen/``). A voice that is close to its teacher on
+``seen`` but not on ``unseen`` or the held-out sentences has memorized its
+corpus rather than learned to read.
 """
 from __future__ import annotations
 
@@ -45,7 +52,7 @@ from text.cleaners import english_cleaners
 from tacotron2_waveglow.bundles import BUILTIN_VOICE, get_voice
 from tacotron2_waveglow.training.plots import save_alignment_png
 from tacotron2_waveglow.synthesis.vocoders import GriffinLimVocoder
-from recipes.builtin_voice.corpus import VAL_FILELIST
+from recipes.builtin_voice.corpus import TRAIN_FILELIST, VAL_FILELIST
 from recipes.builtin_voice.evaluate import VoiceEvaluation, evaluate_voice
 from recipes.builtin_voice.files import atomic_write_text
 from recipes.builtin_voice.heldout import HELDOUT_NAME, HELDOUT_SENTENCES
@@ -59,16 +66,21 @@ MAX_WER_GAP = 10.0
 """Most WER points the voice may trail its teacher by and still be shipped."""
 
 
-def validation_pairs(corpus: PathLike, n: int = 20) -> List[Tuple[str, Path]]:
-    """The first ``n`` ``(text, wav_path)`` rows of ``corpus/filelist_val.txt``."""
+def corpus_pairs(corpus: PathLike, filelist: str, n: int = 20) -> List[Tuple[str, Path]]:
+    """The first ``n`` ``(text, wav_path)`` rows of ``corpus/filelist`` (a corpus's train or val list)."""
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
     root = Path(corpus)
-    lines = (root / VAL_FILELIST).read_text(encoding="utf-8").splitlines()
+    lines = (root / filelist).read_text(encoding="utf-8").splitlines()
     pairs = [(text, root / wav) for wav, text in (line.split("|", 1) for line in lines if line.strip())]
     if len(pairs) < n:
-        raise ValueError(f"{root / VAL_FILELIST} has {len(pairs)} sentence(s), fewer than n={n}")
+        raise ValueError(f"{root / filelist} has {len(pairs)} sentence(s), fewer than n={n}")
     return pairs[:n]
+
+
+def validation_pairs(corpus: PathLike, n: int = 20) -> List[Tuple[str, Path]]:
+    """The first ``n`` ``(text, wav_path)`` rows of ``corpus/filelist_val.txt``."""
+    return corpus_pairs(corpus, VAL_FILELIST, n)
 
 
 def untrained_like(model: Tacotron2, seed: int = 0) -> Tacotron2:
@@ -203,6 +215,12 @@ def build_report(checkpoint: PathLike, out: PathLike, *, teacher: Union[str, Tea
         if baseline:
             summary["untrained"] = evaluate_model(untrained_like(model), val, out_dir / "eval_untrained.json",
                                                   vocoder).summary()
+        summary["teacher_forced_on_corpus"] = {}
+        for name, rows in (("seen", corpus_pairs(corpus, TRAIN_FILELIST, n)), ("unseen", val)):
+            texts, wavs = [text for text, _ in rows], [wav for _, wav in rows]
+            forced_wavs = teacher_forced_wavs(model, texts, wavs, out_dir / f"teacher_forced_{name}", vocoder)
+            summary["teacher_forced_on_corpus"][name] = wer_row(recognizer, texts, forced_wavs, wavs,
+                                                                f"corpus {name}: first {n}")
     save_sentence_alignment(model, sentences[0], out_dir / "alignment.png")
     atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
@@ -231,6 +249,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 "ship: %s", wer["sentence_set"], wer["n_sentences"], wer["recognizer"]["name"],
                 wer["recognizer"]["version"], wer["voice"], summary["wer_teacher_forced"]["voice"],
                 summary["teacher"]["spec"], wer["teacher"], summary["ship"])
+    for name, row in summary.get("teacher_forced_on_corpus", {}).items():
+        logger.info("teacher-forced WER on %s corpus sentences: voice %.1f%%, teacher's WAVs %.1f%%",
+                    name, row["voice"], row["teacher"])
     return 0
 
 

@@ -83,8 +83,13 @@ def test_report_writes_the_wer_row_for_a_voice_and_its_teacher(tmp_path, teacher
                                      attention_dim=16, attention_location_n_filters=4, decoder_rnn_dim=40,
                                      prenet_dim=24, postnet_embedding_dim=24, max_decoder_steps=30))
     checkpoint = save_checkpoint(tiny, tmp_path / "tiny.pt")
+    corpus = tmp_path / "corpus"  # a corpus whose one training and one validation utterance is the teacher clip
+    (corpus / "wavs").mkdir(parents=True)
+    shutil.copy(teacher_clip[1], corpus / "wavs" / "00001.wav")
+    for name in ("filelist_train.txt", "filelist_val.txt"):
+        (corpus / name).write_text(f"wavs/00001.wav|{SENTENCE}\n", encoding="utf-8")
     summary = build_report(checkpoint, tmp_path / "report", teacher="flite:rms", sentences=[SENTENCE],
-                           sentence_set="one sentence")
+                           sentence_set="one sentence", corpus=corpus, n=1, baseline=False)
     on_disk = json.loads((tmp_path / "report" / "summary.json").read_text())
     assert on_disk == summary
     assert summary["wer"]["teacher"] == 0.0 and summary["wer"]["voice"] >= 50.0  # an untrained model says nothing
@@ -98,6 +103,13 @@ def test_report_writes_the_wer_row_for_a_voice_and_its_teacher(tmp_path, teacher
     stft = TacotronSTFT()
     frames = stft.mel_spectrogram(load_wav(teacher_clip[1])[None]).size(2)
     assert load_wav(tmp_path / "report" / "teacher_forced" / "01.wav").numel() == (frames - 1) * stft.stft_fn.hop_length
+    # the generalization rows: teacher-forced on the corpus's own WAVs, beside the teacher's WER on them
+    for name in ("seen", "unseen"):
+        row = summary["teacher_forced_on_corpus"][name]
+        assert row["teacher"] == 0.0 and row["voice"] >= 50.0 and row["n_sentences"] == 1
+        assert row["transcripts"][0]["teacher"] == "the boy was there when the sun rose"
+        assert load_wav(tmp_path / "report" / f"teacher_forced_{name}" / "01.wav").numel() == (
+            (frames - 1) * stft.stft_fn.hop_length)
 
 
 @pytest.mark.parametrize("passed,gap,ship", [(1.0, 10.0, True), (1.0, -3.0, True), (1.0, 10.01, False),
