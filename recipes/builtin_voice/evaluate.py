@@ -9,7 +9,10 @@ For each ``(text, reference_wav)`` pair the model speaks the text once
 * ``duration_ok``: the vocoded audio is within ``duration_tolerance`` of the
   reference's length;
 * ``mcd_db``: DTW mel cepstral distortion between the model's mel and the
-  reference's (``audio.TacotronSTFT`` with the model's ``n_mel_channels``).
+  reference's (``audio.TacotronSTFT`` with the model's ``n_mel_channels``);
+* ``dynamics_ratio``: :func:`~recipes.builtin_voice.metrics.mel_dynamics` of
+  the model's mel over the reference's (1: it moves as much as the reference;
+  an over-smoothed voice scores well below).
 
 With ``audio_dir`` the vocoded audio of sentence ``i`` is also written there
 as ``{i + 1:02d}.wav`` (22050 Hz, for listening and for the recogniser).
@@ -30,7 +33,7 @@ from audio import TacotronSTFT, load_wav, save_wav
 from text import text_to_sequence
 from recipes.builtin_voice.files import atomic_write_text
 from recipes.builtin_voice.metrics import (alignment_monotonicity, alignment_reaches_end, duration_ratio,
-                           mel_cepstral_distortion)
+                                           mel_cepstral_distortion, mel_dynamics)
 
 PathLike = Union[str, "os.PathLike[str]"]
 Vocoder = Callable[[Tensor], Tensor]
@@ -63,6 +66,7 @@ class SentenceEvaluation:
     duration_ratio: float
     duration_ok: bool
     mcd_db: float
+    dynamics_ratio: float
     audio_path: str = ""
 
     @property
@@ -92,6 +96,7 @@ class VoiceEvaluation:
             "mean_monotonicity": share("monotonicity"),
             "mean_duration_ratio": share("duration_ratio"),
             "mean_mcd_db": share("mcd_db"),
+            "mean_dynamics_ratio": share("dynamics_ratio"),
         }
 
     def to_dict(self) -> Dict[str, Any]:
@@ -164,6 +169,7 @@ def evaluate_sentence(model: torch.nn.Module, vocoder: Vocoder, text: str, refer
         n_samples=int(audio.shape[-1]), n_samples_ref=n_ref, duration_ratio=ratio,
         duration_ok=abs(ratio - 1.0) <= criteria.duration_tolerance,
         mcd_db=mel_cepstral_distortion(mel, ref_mel, n_mfcc=min(n_mfcc, mel.shape[0])),
+        dynamics_ratio=mel_dynamics(mel) / max(mel_dynamics(ref_mel), 1e-12),
         audio_path=os.fspath(audio_path) if audio_path is not None else "")
 
 

@@ -86,6 +86,20 @@ def duration_ratio(n_samples_ours: int, n_samples_ref: int) -> float:
     return float(n_samples_ours) / float(n_samples_ref)
 
 
+def mel_dynamics(mel: Array) -> float:
+    """Mean absolute change of a log mel ``(n_mels, T)`` from one frame to the next (0 for ``T < 2``).
+
+    Speech moves: formants glide, fricatives start and stop. An over-smoothed
+    voice (a Tacotron 2 that has learned the average of what may come next)
+    has a fraction of its teacher's dynamics even when its durations and
+    alignment are right, so the ratio of the two is a measure of smearing.
+    """
+    log_mel = _as_numpy(mel, "mel", 2)
+    if log_mel.shape[1] < 2:
+        return 0.0
+    return float(np.abs(np.diff(log_mel, axis=1)).mean())
+
+
 def mel_cepstra(mel: Array, n_mfcc: int = 13) -> np.ndarray:
     """Cepstra ``(n_mfcc - 1, T)`` of a log-mel spectrogram ``(n_mels, T)``, c0 dropped.
 

@@ -52,11 +52,13 @@ def test_evaluate_voice_reports_consistent_results(model, tmp_path):
         assert s.duration_ok == (abs(s.duration_ratio - 1) <= 0.2)
         assert 0.0 <= s.monotonicity <= 1.0 and s.monotonic == (s.monotonicity >= 0.95)
         assert s.mcd_db >= 0.0 and math.isfinite(s.mcd_db)
+        assert s.dynamics_ratio >= 0.0 and math.isfinite(s.dynamics_ratio)
         assert 0 <= s.mel_frames <= 20
     summary = result.summary()
     assert summary["n_sentences"] == 2
     assert summary["passed"] == np.mean([s.passed for s in result.sentences])
     assert summary["mean_mcd_db"] == pytest.approx(np.mean([s.mcd_db for s in result.sentences]))
+    assert summary["mean_dynamics_ratio"] == pytest.approx(np.mean([s.dynamics_ratio for s in result.sentences]))
     assert json.loads((tmp_path / "eval.json").read_text()) == json.loads(json.dumps(result.to_dict()))
 
 

@@ -7,7 +7,7 @@ import torch
 from scipy.fft import idct
 
 from recipes.builtin_voice.metrics import (alignment_monotonicity, alignment_reaches_end, duration_ratio,
-                           mel_cepstra, mel_cepstral_distortion)
+                           mel_cepstra, mel_cepstral_distortion, mel_dynamics)
 
 K = 10.0 / math.log(10.0)
 
@@ -146,3 +146,16 @@ def test_spectral_convergence_closed_forms():
         spectral_convergence(target, np.zeros((3, 2)))
     with pytest.raises(ValueError, match="silent"):
         spectral_convergence(np.zeros((2, 2)), target)
+
+
+def test_mel_dynamics_closed_forms():
+    ramp = np.arange(6, dtype=np.float64)[None].repeat(4, 0) * 0.5  # every bin rises by 0.5 per frame
+    assert mel_dynamics(ramp) == pytest.approx(0.5)
+    alternating = np.tile([1.0, -1.0], 5)[None].repeat(3, 0)  # +-1 every frame: changes of 2
+    assert mel_dynamics(torch.from_numpy(alternating)) == pytest.approx(2.0)
+    assert mel_dynamics(np.full((80, 50), -4.0)) == 0.0 and mel_dynamics(np.zeros((80, 1))) == 0.0
+    # smoothing a signal in time lowers its dynamics
+    rng = np.random.default_rng(0)
+    rough = rng.normal(size=(8, 200))
+    smooth = np.stack([np.convolve(row, np.ones(5) / 5, mode="same") for row in rough])
+    assert mel_dynamics(smooth) < 0.5 * mel_dynamics(rough)
