@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from checkpoints.cli_support import OneLineArgumentParser, UsageError, parse_json_object, report_error
 
@@ -254,11 +256,33 @@ def run(args: argparse.Namespace) -> Trainer:
         cleanup_distributed()
 
 
+class Terminated(Exception):
+    """SIGTERM arrived (``kill``, ``timeout``, a job scheduler ending the job)."""
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while training, so it stops as Ctrl-C does (and where
+    Ctrl-C cannot reach: a job started with ``&`` by a non-interactive shell ignores SIGINT)."""
+    def handler(signum, frame):
+        raise Terminated()
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave the signal alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Optional[Sequence[str]] = None, model: Optional[str] = None) -> int:
     """Entry point of ``python -m tacotron2_waveglow.training`` (and, with ``model`` set, of ``<model>-train``).
 
     Returns the exit status: 0, 1 when training diverged, 2 for a user error
-    (reported as one line ``PROG: error: ...`` on stderr, details of bad rows in the log).
+    (reported as one line ``PROG: error: ...`` on stderr, details of bad rows in the log),
+    130 after Ctrl-C and 143 after SIGTERM (the last checkpoint written stays intact).
     """
     from checkpoints.errors import CheckpointError
 
@@ -270,7 +294,8 @@ def main(argv: Optional[Sequence[str]] = None, model: Optional[str] = None) -> i
         rank = int(os.environ.get("RANK", "0")) if os.environ.get("RANK", "0").isdigit() else 0
         logging.basicConfig(level=args.log_level if rank == 0 else logging.WARNING, stream=sys.stdout,
                             format="%(asctime)s %(name)s %(levelname)s: %(message)s")
-        run(args)
+        with _sigterm_raises():
+            run(args)
     except (UsageError, CheckpointError, ValueError, OSError) as exc:
         _report_error(prog, exc)
         return EXIT_USAGE
@@ -281,6 +306,10 @@ def main(argv: Optional[Sequence[str]] = None, model: Optional[str] = None) -> i
         print(f"{prog}: interrupted; the last checkpoint written is intact (--resume auto continues)",
               file=sys.stderr)
         return 130
+    except Terminated:
+        print(f"{prog}: terminated (SIGTERM); the last checkpoint written is intact (--resume auto continues)",
+              file=sys.stderr)
+        return 143
     return 0
 
 

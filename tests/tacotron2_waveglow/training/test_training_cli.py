@@ -1,7 +1,9 @@
 """``tacotron2-train`` / ``waveglow-train``: one-line user errors, their own help, --max-iterations, TensorBoard."""
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -102,6 +104,31 @@ def test_module_run_reports_its_own_name_without_traceback(tmp_path):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("python -m tacotron2_waveglow.training: error: --training-files")
+
+
+def test_sigterm_stops_like_ctrl_c_and_keeps_the_checkpoint(tmp_path, dataset):
+    """A background job, a scheduler or ``timeout`` ends training with SIGTERM: one line, status 143."""
+    root, listing = dataset
+    out = tmp_path / "o"
+    proc = subprocess.Popen([sys.executable, "-m", "tacotron2_waveglow.training", "--model", "tacotron2",
+                             "-o", str(out), "-d", str(root), "--training-files", str(listing),
+                             "--config-overrides", json.dumps(TACOTRON2_TINY), "-bs", "2", "--epochs", "100000",
+                             "--no-progress", "--no-tensorboard", "--log-level", "WARNING"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    try:
+        deadline = time.monotonic() + 240
+        while not (out / LATEST_NAME).exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert (out / LATEST_NAME).exists(), "no checkpoint was written"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "terminated (SIGTERM)" in lines[0] and "--resume auto" in lines[0], err
+    assert load_training_checkpoint(out / LATEST_NAME)["iteration"] >= 1
 
 
 def test_max_iterations_stops_and_checkpoints(tmp_path, dataset):
