@@ -39,6 +39,7 @@ import torch
 
 from checkpoints import load_tacotron2
 from tacotron2 import Tacotron2, Tacotron2Config
+from tacotron2.inference import FULL_PRECISIONS, PRECISIONS, REDUCED_DTYPES
 from text import text_to_sequence
 
 # path name -> (device, backend, precision)
@@ -114,14 +115,20 @@ def _nvidia_run(theirs, memory, lengths, n_steps: int) -> Callable[[bool], torch
     return run
 
 
-#: Bytes per LSTM weight in each precision's products (int8's per-row scales are negligible).
-WEIGHT_BYTES = {"fp32": 4, "fp32_exact": 4, "bf16": 2, "fp16": 2, "int8": 1}
-
-
 def lstm_weight_bytes(decoder, precision: str) -> int:
-    """Bytes of the two LSTM cells' weight matrices of ``decoder`` as ``precision``'s products store them."""
-    return WEIGHT_BYTES[precision] * sum(cell.weight_ih.numel() + cell.weight_hh.numel()
-                                         for cell in (decoder.attention_rnn, decoder.decoder_rnn))
+    """Bytes of the two LSTM cells' weight matrices of ``decoder`` as ``precision``'s products store them
+    (the model's dtype, a reduced dtype, or one byte for int8; int8's per-row scales are negligible)."""
+    weight = decoder.attention_rnn.weight_ih
+    if precision in FULL_PRECISIONS:
+        size = weight.element_size()
+    elif precision in REDUCED_DTYPES:
+        size = REDUCED_DTYPES[precision].itemsize
+    elif precision == "int8":
+        size = 1
+    else:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    return size * sum(cell.weight_ih.numel() + cell.weight_hh.numel()
+                      for cell in (decoder.attention_rnn, decoder.decoder_rnn))
 
 
 def _weights_read_run(decoder, precision: str, device: str) -> Optional[Callable[[int], None]]:

@@ -40,8 +40,8 @@ from tqdm import tqdm
 
 from text.cleaners import english_cleaners
 from recipes.builtin_voice.files import atomic_write_text, write_filelist
-from recipes.builtin_voice.sentences import (GENERATOR_VERSION, SHORT_PHRASES, VOCABULARIES, generate_sentences,
-                                             vocabulary_version, vocabulary_words)
+from recipes.builtin_voice.sentences import (GENERATOR_VERSION, SHORT_PHRASES, VOCABULARIES, check_vocabulary,
+                                             generate_sentences, vocabulary_version, vocabulary_words)
 from recipes.builtin_voice.teacher import DEFAULT_TEACHER, TMP_SUFFIX, Teacher, get_teacher, is_complete_wav
 
 logger = logging.getLogger(__name__)
@@ -70,8 +70,7 @@ class CorpusSettings:
     vocabulary: str = "cmudict"
 
     def __post_init__(self) -> None:
-        if self.vocabulary not in VOCABULARIES:
-            raise ValueError(f"unknown vocabulary {self.vocabulary!r}; choose one of {', '.join(VOCABULARIES)}")
+        check_vocabulary(self.vocabulary)
         if not isinstance(self.n_sentences, int) or self.n_sentences < 2:
             raise ValueError(f"n_sentences must be an int >= 2 (train and validation), got {self.n_sentences!r}")
         if not 0.0 < self.val_fraction < 1.0:

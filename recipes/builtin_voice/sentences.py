@@ -104,13 +104,16 @@ def common_words() -> List[str]:
     return [word for word in cmudict_words() if word in frequent]
 
 
+def check_vocabulary(name: str) -> None:
+    """Raise ``ValueError`` unless ``name`` is one of :data:`VOCABULARIES`."""
+    if name not in VOCABULARIES:
+        raise ValueError(f"unknown vocabulary {name!r}; choose one of {', '.join(VOCABULARIES)}")
+
+
 def vocabulary_words(name: str) -> List[str]:
     """The words of vocabulary ``name`` (one of :data:`VOCABULARIES`)."""
-    if name == "cmudict":
-        return cmudict_words()
-    if name == "common":
-        return common_words()
-    raise ValueError(f"unknown vocabulary {name!r}; choose one of {', '.join(VOCABULARIES)}")
+    check_vocabulary(name)
+    return common_words() if name == "common" else cmudict_words()
 
 
 def vocabulary_version(name: str) -> str:

@@ -4,7 +4,8 @@ import json
 import pytest
 import torch
 
-from benchmarks.tacotron2_bench import PATHS, WEIGHT_BYTES, bench_tacotron2, format_table, lstm_weight_bytes, main
+from benchmarks.tacotron2_bench import bench_tacotron2, format_table, lstm_weight_bytes, main
+from tacotron2.inference import PRECISIONS
 from tacotron2.inference import DOCUMENTED_RELATIVE_ERROR
 from text import text_to_sequence
 from tacotron2 import Tacotron2Config
@@ -51,8 +52,11 @@ def test_bench_tacotron2_rejects_unknown_paths():
 
 
 def test_the_memory_floor_reads_the_lstm_weights_bytes(tiny_model):
-    assert {precision for _, _, precision in PATHS.values()} <= set(WEIGHT_BYTES)
     # TINY: attention LSTM 4 * 48 x (24 + 32 + 48), decoder LSTM 4 * 40 x (48 + 32 + 40)
     weights = 4 * 48 * (24 + 32 + 48) + 4 * 40 * (48 + 32 + 40)
     assert lstm_weight_bytes(tiny_model.decoder, "fp32") == 4 * weights
     assert lstm_weight_bytes(tiny_model.decoder, "int8") == weights
+    assert lstm_weight_bytes(tiny_model.decoder, "bf16") == lstm_weight_bytes(tiny_model.decoder, "fp16") == 2 * weights
+    assert {p: lstm_weight_bytes(tiny_model.decoder, p) > 0 for p in PRECISIONS} == dict.fromkeys(PRECISIONS, True)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        lstm_weight_bytes(tiny_model.decoder, "fp8")
