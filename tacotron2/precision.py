@@ -11,7 +11,8 @@ writes ``x @ weight.T + bias`` for ``x`` (B, in) into a preallocated ``out``
   input is cast down, the product is rounded to that dtype, then cast up and
   the fp32 bias added in fp32.
 * :class:`Int8Linear`: dynamic quantization, int8 weights with one symmetric
-  scale per output channel, activations quantized per call
+  scale per output channel, activations quantized per call, to 7 bits where
+  the CPU's kernel could overflow (:func:`int8_products_saturate`)
   (``torch.ops.quantized.linear_dynamic``, CPU only); fp32 output and bias.
 :func:`make_lstm_linear` fuses an ``nn.LSTMCell``'s two products into one:
 ``[x, h] @ [W_ih | W_hh].T + (b_ih + b_hh)``, one weight read per step
@@ -24,8 +25,9 @@ the model's own parameters.
   bf16 decoder ran at 0.91x the reference with ``torch.mm`` on the plain
   layout and 1.42x with the packed weight, ``python -m benchmarks.tacotron2_bench``).
   fp32 gained nothing from the same trick (1.03x either way), so fp32 uses
-  plain ``addmm``. Without those ops (another build, oneDNN disabled) bf16
-  falls back to :class:`ReducedLinear`.
+  plain ``addmm``. Without those ops (another build, oneDNN disabled) or a
+  CPU they support (:func:`onednn_packing_available`) bf16 falls back to
+  :class:`ReducedLinear`.
 """
 from __future__ import annotations
 
@@ -95,9 +97,30 @@ class PackedBf16Linear:
 
 
 def onednn_packing_available(device: torch.device) -> bool:
-    """Whether :class:`PackedBf16Linear` can run: a CPU weight and a build with oneDNN enabled."""
-    return (device.type == "cpu" and torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled
-            and hasattr(torch.ops.mkldnn, "_reorder_linear_weight"))
+    """Whether :class:`PackedBf16Linear` can run: a CPU weight, a build with oneDNN enabled and a CPU it supports.
+
+    oneDNN's bf16 linear needs AVX-NE-CONVERT or AVX-512 (BW, VL and DQ); on
+    other CPUs (AVX2-only x86, most ARM) bf16 uses :class:`ReducedLinear`.
+    """
+    if not (device.type == "cpu" and torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled
+            and hasattr(torch.ops.mkldnn, "_reorder_linear_weight")):
+        return False
+    isa = torch.cpu.get_capabilities()
+    return bool(isa.get("avx_ne_convert") or all(isa.get(f"avx512_{ext}") for ext in ("bw", "vl", "dq")))
+
+
+def int8_products_saturate() -> bool:
+    """Whether the CPU's dynamic int8 linear can overflow with 8-bit activations, so they must use 7 bits.
+
+    The x86 kernels (fbgemm, oneDNN) without AVX-512 VNNI multiply u8 x s8
+    pairs into saturating 16-bit sums (``vpmaddubsw``): 255 * 127 * 2 does not
+    fit, and a decoder's gates came out 50 % wrong on an AVX2 CPU. With 7-bit
+    activations (``reduce_range``, as PyTorch's own x86 observers use) every
+    pair sum fits. QNNPACK (ARM) and VNNI accumulate in 32 bits.
+    """
+    if torch.backends.quantized.engine == "qnnpack":
+        return False
+    return not torch.cpu.get_capabilities().get("avx512_vnni", False)
 
 
 class Int8Linear:
@@ -112,11 +135,13 @@ class Int8Linear:
             quantized = torch.quantize_per_channel(weight, scales, zero_points, 0, torch.qint8)
         self.packed = torch.ops.quantized.linear_prepack(
             quantized, None if bias is None else bias.detach().float())
+        #: 7-bit activations where 8-bit ones could overflow the CPU's kernel (:func:`int8_products_saturate`)
+        self.reduce_range = int8_products_saturate()
         self.nbytes = weight.numel() + 8 * scales.numel() + (0 if bias is None else 4 * bias.numel())
 
     def __call__(self, x: Tensor, out: Tensor) -> Tensor:
         """``x`` (B, in) fp32 -> ``out`` (B, out) fp32, written in place and returned."""
-        return out.copy_(torch.ops.quantized.linear_dynamic(x, self.packed))
+        return out.copy_(torch.ops.quantized.linear_dynamic(x, self.packed, self.reduce_range))
 
 
 class SplitLSTMProduct:

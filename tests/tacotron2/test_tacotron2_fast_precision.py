@@ -101,3 +101,11 @@ def test_every_cpu_combination_agrees_with_the_reference_within_its_tolerance(ti
                                backend=backend, precision=precision)
     tolerance = 1e-5 if precision in ("fp32", "fp32_exact") else 5 * DOCUMENTED_RELATIVE_ERROR[precision]
     torch.testing.assert_close(batched.mel_postnet[:1], single.mel_postnet, atol=tolerance, rtol=0)
+
+
+def test_int8_linear_does_not_saturate_on_any_cpu():
+    """Every u8 x s8 pair at its maximum: 255 * 127 * 2 overflows the 16-bit sums of x86 kernels without VNNI."""
+    weight, x = torch.ones(8, 64), torch.ones(2, 64)
+    out = torch.empty(2, 8)
+    Int8Linear(weight, None)(x, out)
+    torch.testing.assert_close(out, torch.full((2, 8), 64.0), rtol=0.02, atol=0)
