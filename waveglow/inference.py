@@ -69,6 +69,27 @@ class WaveGlowInference(NamedTuple):
         return text + (f" chunks of {self.chunk_frames}" if self.chunk_frames else "")
 
 
+#: x86 instructions (``torch.cpu.get_capabilities()`` names) that multiply ``precision``'s matrices natively.
+#: With none of them PyTorch emulates the products, and WaveGlow runs much slower in that precision than in fp32.
+NATIVE_X86_PRODUCTS: Dict[str, Tuple[str, ...]] = {"bf16": ("avx512_bf16", "amx_bf16", "avx_ne_convert"),
+                                                   "int8": ("avx512_vnni", "avx_vnni", "amx_int8")}
+
+
+def emulated_products(precision: str, device: torch.device) -> Optional[str]:
+    """Why ``precision``'s products would be emulated on this x86 CPU (a one-line warning), or ``None``.
+
+    ``None`` for other devices, precisions and architectures, whose support is not known here.
+    """
+    needed = NATIVE_X86_PRODUCTS.get(precision)
+    if device.type != "cpu" or needed is None:
+        return None
+    isa = torch.cpu.get_capabilities()
+    if isa.get("architecture") != "x86_64" or any(isa.get(name) for name in needed):
+        return None
+    return (f"precision={precision!r}: this CPU has none of {', '.join(needed)}, so PyTorch emulates {precision} "
+            "matrix products and WaveGlow runs much slower than in fp32; use precision='fp32' here")
+
+
 def working_combinations(device_type: str) -> str:
     """``"backend/precision, ..."``: what runs on ``device_type``, for error messages."""
     return ", ".join(f"{b}/{p}" for (b, p), devices in SUPPORTED.items() if device_type in devices)

@@ -18,6 +18,7 @@ always runs the model's current weights.
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Iterator, Optional
 
 import torch
@@ -27,7 +28,7 @@ from .chunked import exact_overlap_frames, iter_chunks
 from .config import HOP_LENGTH
 from .cuda_graph import GraphedWaveGlow
 from .fast_infer import FastWaveGlow
-from .inference import COMPUTE_DTYPES, WaveGlowInference, resolve
+from .inference import COMPUTE_DTYPES, WaveGlowInference, emulated_products, resolve
 from .int8_cache import PathLike
 from .int8_infer import Int8WaveGlow
 
@@ -66,6 +67,9 @@ class PreparedWaveGlow:
         self.device, self.dtype = weight.device, weight.dtype
         self.config: WaveGlowInference = resolve(backend, precision, fold_upsampler, chunk_frames, overlap_frames,
                                                  self.device, self.dtype, model.training)
+        slow = emulated_products(self.config.precision, self.device) if self.config.backend != "reference" else None
+        if slow:
+            warnings.warn(slow, RuntimeWarning, stacklevel=3)
         if cache_dir is not None and self.config.precision != "int8":
             raise ValueError(f"cache_dir keeps the int8 form between processes; precision={precision!r} "
                              "builds in a second or less and is not cached")

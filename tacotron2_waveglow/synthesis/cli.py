@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "onnxruntime (the graphs of tacotron2-export-onnx, see --onnx-dir); see docs/performance.md")
     p.add_argument("--precision", default="fp32", choices=PRECISIONS,
                    help="fp32 (default), fp32_exact (NVIDIA's numbers bit for bit, slower), bf16, fp16 (CUDA) "
-                        "or int8 (CPU, fastest; 10-20 s of set-up, its weights cached under --cache-dir)")
+                        "or int8 (CPU, fastest on CPUs with VNNI, emulated and slow on AVX2-only ones; seconds of set-up, "
+                        "its weights cached under --cache-dir)")
     p.add_argument("--fold-upsampler", action="store_true", default=None,
                    help="WaveGlow: fold the mel upsampler into the conditioning (faster per second of audio, "
                         "a few seconds of set-up)")
