@@ -1,12 +1,17 @@
-"""Exporting, the training recipe's commands and the report's inputs, on tiny models and folders."""
+"""Exporting, the training recipe's commands, the progress file and the report's inputs, on tiny models and folders."""
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
 
 from checkpoints import load_tacotron2
+from checkpoints.errors import CheckpointError
 from tacotron2 import Tacotron2, Tacotron2Config
+from tacotron2_waveglow.builtin_voice import builtin_voice_path
 from tacotron2_waveglow.training.cli import build_parser
+from recipes.builtin_voice import progress
 from recipes.builtin_voice.export import export_voice
 from recipes.builtin_voice.report import untrained_like, validation_pairs
 from recipes.builtin_voice.train_recipe import VOICE_MODEL_CONFIG, VoiceRecipe, main as recipe_main, training_arguments
@@ -145,3 +150,94 @@ def test_recipe_dry_run_with_warm_start_and_threads(tmp_path, capsys):
     with pytest.raises(SystemExit):
         recipe_main(["--corpus", str(tmp_path), "--out", str(tmp_path / "run"), "--threads", "0", "--dry-run"])
     assert "--threads must be >= 1" in capsys.readouterr().err
+
+
+# -- the voice in training, kept between sessions (recipes.builtin_voice.progress)
+
+REPORT = Path(__file__).resolve().parents[2] / "docs" / "voice" / "report_common_corpus_epoch6.json"
+
+
+def write_training_checkpoint(path, iteration, seed):
+    torch.manual_seed(seed)
+    model = Tacotron2(Tacotron2Config(**TINY))
+    torch.save({"state_dict": model.state_dict(), "config": model.config.to_dict(), "epoch": 3,
+                "iteration": iteration, "optimizer": {"state": {}, "param_groups": []}}, path)
+    return model
+
+
+def test_sessions_accumulate_and_weights_stay_fp32(tmp_path):
+    out = tmp_path / "progress" / "voice.pt"
+    write_training_checkpoint(tmp_path / "a.pt", 120, seed=0)
+    second = write_training_checkpoint(tmp_path / "b.pt", 75, seed=1)
+    progress.save_progress(tmp_path / "a.pt", corpus="c1", options="o1", out=out, date="2026-11-30")
+    progress.save_progress(tmp_path / "b.pt", corpus="c2", options="o2", out=out, date="2026-12-01",
+                           report={"wer_voice": 90.0, "wer_teacher": 15.1})
+    history = progress.progress_history(out)
+    assert [(e["date"], e["steps"], e["corpus"], e["options"]) for e in history] == [
+        ("2026-11-30", 120, "c1", "o1"), ("2026-12-01", 75, "c2", "o2")]
+    assert history[1]["report"] == {"wer_voice": 90.0, "wer_teacher": 15.1}
+    stored = torch.load(out, map_location="cpu", weights_only=True)
+    assert stored["voice"]["total_steps"] == 195 and stored["voice"]["status"] == progress.STATUS
+    for name, tensor in second.state_dict().items():
+        assert stored["state_dict"][name].dtype == tensor.dtype
+        assert torch.equal(stored["state_dict"][name], tensor), name  # the newest session's weights, exactly
+    assert load_tacotron2(out).config.to_dict() == second.config.to_dict()
+
+
+def test_refuses_a_model_file_as_the_session_checkpoint(tmp_path):
+    with pytest.raises(CheckpointError, match="not a training checkpoint"):
+        progress.save_progress(builtin_voice_path(), corpus="c", options="o", out=tmp_path / "p.pt")
+    assert not (tmp_path / "p.pt").exists()
+
+
+def test_refuses_to_overwrite_a_file_that_is_not_a_progress_file(tmp_path):
+    other = tmp_path / "voice.pt"
+    shutil.copy(builtin_voice_path(), other)
+    before = other.read_bytes()
+    write_training_checkpoint(tmp_path / "a.pt", 10, seed=0)
+    with pytest.raises(CheckpointError, match="not a progress file"):
+        progress.save_progress(tmp_path / "a.pt", corpus="c", options="o", out=other)
+    assert other.read_bytes() == before
+
+
+def test_empty_descriptions_are_refused(tmp_path):
+    write_training_checkpoint(tmp_path / "a.pt", 10, seed=0)
+    with pytest.raises(ValueError, match="describe the session"):
+        progress.save_progress(tmp_path / "a.pt", corpus=" ", options="o", out=tmp_path / "p.pt")
+
+
+def test_report_headline_from_a_real_summary(tmp_path):
+    (tmp_path / "summary.json").write_text(REPORT.read_text(encoding="utf-8"), encoding="utf-8")
+    summary = json.loads(REPORT.read_text(encoding="utf-8"))
+    headline = progress.report_headline(tmp_path)
+    assert headline["wer_voice"] == summary["wer"]["voice"] and headline["wer_teacher"] == summary["wer"]["teacher"]
+    assert headline["wer_teacher_forced"] == summary["wer_teacher_forced"]["voice"]
+    assert headline["ship"] is False and headline["checks_passed"] == summary["heldout"]["checks"]["passed"]
+    (tmp_path / "summary.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ValueError, match="not a report's summary"):
+        progress.report_headline(tmp_path)
+
+
+def test_cli_save_then_show(tmp_path, capsys):
+    write_training_checkpoint(tmp_path / "a.pt", 33, seed=0)
+    out = tmp_path / "p.pt"
+    assert progress.main(["save", "--checkpoint", str(tmp_path / "a.pt"), "--corpus", "c", "--options", "o",
+                          "--out", str(out)]) == 0
+    assert progress.main(["show", "--file", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "33 steps; corpus: c; options: o" in printed and "total: 33 steps in 1 session(s)" in printed
+
+
+def test_cli_show_without_a_file_is_one_line(tmp_path, capsys):
+    assert progress.main(["show", "--file", str(tmp_path / "none.pt")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: no progress file")
+
+
+def test_the_committed_progress_file_is_a_voice_to_warm_start_from():
+    history = progress.progress_history()
+    assert history and progress.total_steps(history) > 0
+    config = load_tacotron2(progress.PROGRESS_FILE).config.to_dict()
+    assert {key: config[key] for key in VOICE_MODEL_CONFIG} == VOICE_MODEL_CONFIG
+    stored = torch.load(progress.PROGRESS_FILE, map_location="cpu", weights_only=True)["state_dict"]
+    assert all(tensor.dtype == torch.float32 for tensor in stored.values() if tensor.is_floating_point())
