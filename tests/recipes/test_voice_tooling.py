@@ -184,6 +184,22 @@ def test_sessions_accumulate_and_weights_stay_fp32(tmp_path):
     assert load_tacotron2(out).config.to_dict() == second.config.to_dict()
 
 
+def test_update_last_replaces_the_session_instead_of_counting_it_twice(tmp_path):
+    out = tmp_path / "p.pt"
+    write_training_checkpoint(tmp_path / "a.pt", 100, seed=0)
+    with pytest.raises(ValueError, match="no session to update"):
+        progress.save_progress(tmp_path / "a.pt", corpus="c", options="o", out=out, update_last=True)
+    progress.save_progress(tmp_path / "a.pt", corpus="c", options="o", out=out, date="2026-11-30")
+    progress.save_progress(tmp_path / "a.pt", corpus="c", options="o", out=out, date="2026-12-01")
+    later = write_training_checkpoint(tmp_path / "b.pt", 300, seed=1)  # the same run, two epochs on
+    progress.save_progress(tmp_path / "b.pt", corpus="c", options="o", out=out, date="2026-12-01", update_last=True)
+    history = progress.progress_history(out)
+    assert [(e["date"], e["steps"]) for e in history] == [("2026-11-30", 100), ("2026-12-01", 300)]
+    assert progress.total_steps(history) == 400
+    stored = torch.load(out, map_location="cpu", weights_only=True)["state_dict"]
+    assert all(torch.equal(stored[name], tensor) for name, tensor in later.state_dict().items())
+
+
 def test_refuses_a_model_file_as_the_session_checkpoint(tmp_path):
     with pytest.raises(CheckpointError, match="not a training checkpoint"):
         progress.save_progress(builtin_voice_path(), corpus="c", options="o", out=tmp_path / "p.pt")
