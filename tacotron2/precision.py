@@ -7,6 +7,11 @@ writes ``x @ weight.T + bias`` for ``x`` (B, in) into a preallocated ``out``
 * :class:`ExactLinear`: ``torch.addmm`` / ``torch.mm`` exactly as ``nn.Linear``
   calls them, so results are bitwise those of the module (the prenet,
   attention and output projections of the fast path use it).
+* :class:`StreamedLinear`: fp32, the weight stored transposed, ``(in, out)``
+  contiguous, and multiplied in row blocks by one ``bmm`` so that a batch-1
+  product reads it on every intra-op thread (the fused LSTM products of
+  ``precision="fp32"``; measured in docs/performance.md). Results differ from
+  ``nn.Linear`` only by summation order.
 * :class:`ReducedLinear`: weight stored in bf16 (CPU) or fp16 (CUDA); the
   input is cast down, the product is rounded to that dtype, then cast up and
   the fp32 bias added in fp32.
@@ -25,7 +30,7 @@ the model's own parameters.
   bf16 decoder ran at 0.91x the reference with ``torch.mm`` on the plain
   layout and 1.42x with the packed weight, ``python -m benchmarks.tacotron2_bench``).
   fp32 gained nothing from the same trick (1.03x either way), so fp32 uses
-  plain ``addmm``. Without those ops (another build, oneDNN disabled) or a
+  :class:`StreamedLinear`. Without those ops (another build, oneDNN disabled) or a
   CPU they support (:func:`onednn_packing_available`) bf16 falls back to
   :class:`ReducedLinear`.
 """
@@ -60,6 +65,41 @@ class ExactLinear:
         if self.bias is None:
             return torch.mm(x, self.weight_t)
         return torch.addmm(self.bias, x, self.weight_t)
+
+
+class StreamedLinear:
+    """``x @ weight_t + bias`` for a weight given already transposed, ``weight_t`` (in, out) contiguous.
+
+    With more than one intra-op thread the product is split along ``in``
+    into ``chunks`` row blocks (free views of ``weight_t``), multiplied by one
+    ``torch.bmm`` and summed: a batch-1 ``addmm`` runs on one thread in
+    MKL, while the blocks of one ``bmm`` stream on all of them. With one
+    thread it is one ``addmm``. The two differ only in summation order. The
+    op owns ``weight_t`` (it is built for it, :func:`make_lstm_linear`).
+    """
+
+    #: row blocks tried, largest first; the first that divides ``in`` is used (none: one ``addmm``)
+    CHUNKS = (16, 8, 4, 2)
+
+    def __init__(self, weight_t: Tensor, bias: Optional[Tensor]) -> None:
+        if weight_t.dim() != 2 or not weight_t.is_contiguous():
+            raise ValueError(f"StreamedLinear needs a contiguous (in, out) weight, got shape {tuple(weight_t.shape)} "
+                             f"with strides {weight_t.stride()}")
+        self.weight_t = weight_t
+        self.bias = bias
+        self.chunks = next((k for k in self.CHUNKS if weight_t.size(0) % k == 0), 1)
+        self.nbytes = _bytes(weight_t, bias)
+
+    def __call__(self, x: Tensor, out: Tensor) -> Tensor:
+        """``x`` (B, in) -> ``out`` (B, out), written in place and returned."""
+        if self.chunks == 1 or torch.get_num_threads() == 1 or x.device.type != "cpu":
+            if self.bias is None:
+                return torch.mm(x, self.weight_t, out=out)
+            return torch.addmm(self.bias, x, self.weight_t, out=out)
+        k = self.chunks
+        blocks = self.weight_t.view(k, self.weight_t.size(0) // k, self.weight_t.size(1))
+        torch.sum(torch.bmm(x.reshape(x.size(0), k, -1).transpose(0, 1), blocks), 0, out=out)
+        return out if self.bias is None else out.add_(self.bias)
 
 
 class ReducedLinear:
@@ -171,19 +211,23 @@ def _bytes(*tensors: Optional[Tensor]) -> int:
     return sum(t.numel() * t.element_size() for t in tensors if t is not None)
 
 
-LinearOp = Union[ExactLinear, ReducedLinear, PackedBf16Linear, Int8Linear, SplitLSTMProduct]
+LinearOp = Union[ExactLinear, StreamedLinear, ReducedLinear, PackedBf16Linear, Int8Linear, SplitLSTMProduct]
 
 
 def make_lstm_linear(cell: torch.nn.LSTMCell, precision: str) -> LinearOp:
     """One product for an LSTM cell's gates: input ``[x, h]`` (B, in + hidden) -> (B, 4 * hidden).
 
     ``"fp32_exact"`` keeps the two products apart (:class:`SplitLSTMProduct`);
-    the other precisions multiply the fused weight (:func:`make_linear`).
+    ``"fp32"`` multiplies the fused weight laid out ``(in, out)``
+    (:class:`StreamedLinear`); the other precisions multiply the fused
+    ``(out, in)`` weight (:func:`make_linear`).
     """
     if precision == "fp32_exact":
         return SplitLSTMProduct(cell)
-    weight = torch.cat((cell.weight_ih.detach(), cell.weight_hh.detach()), 1)
     bias = None if cell.bias_ih is None else (cell.bias_ih.detach() + cell.bias_hh.detach())
+    if precision == "fp32":
+        return StreamedLinear(torch.cat((cell.weight_ih.detach().t(), cell.weight_hh.detach().t()), 0), bias)
+    weight = torch.cat((cell.weight_ih.detach(), cell.weight_hh.detach()), 1)
     return make_linear(weight, bias, precision)
 
 

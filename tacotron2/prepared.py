@@ -6,7 +6,7 @@ weights once and keeps them, with any captured CUDA graphs, in ``prepared``;
 nothing is cached on the model or in a module. ``prepared.nbytes`` is the
 memory it holds beyond the model's parameters and ``prepared.prepare_seconds``
 what building it cost. ``Tacotron2.infer`` without a prepared object prepares a
-transient one per call (for fp32 that is one concatenation of the LSTM weights,
+transient one per call (for fp32 that is one transposing concatenation of the LSTM weights,
 a few decoder steps' worth of memory traffic).
 
 A prepared model is a snapshot of the weights it was built from: after

@@ -7,7 +7,7 @@ import torch
 from checkpoints import load_tacotron2
 from tacotron2.cuda_graph_decoder import GraphLoops, bucket_length
 from tacotron2.fast_linears import build_linears
-from tacotron2.precision import ExactLinear
+from tacotron2.precision import StreamedLinear
 from tacotron2.stop_check import StopTracker
 
 from tests.tacotron2.fast_helpers import calibrate_gate, expected_stop, gate_trajectory, inputs
@@ -100,7 +100,7 @@ def test_fused_lstm_products_with_and_without_onednn_equal_faithful(tiny_model, 
         prepared = tiny_model.prepare_inference()
         fast = _run(prepared, text, lengths, 5, early_stopping=False)
     faithful = _run(tiny_model, text, lengths, 5, early_stopping=False, backend="reference")
-    assert type(prepared.linears.decoder_lstm) is ExactLinear  # plain addmm on the fused weight, no private ops
+    assert type(prepared.linears.decoder_lstm) is StreamedLinear  # plain addmm on the fused weight, no private ops
     assert prepared.describe() == "fast/fp32"
     _assert_same(fast, faithful)
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from tacotron2.inference import DOCUMENTED_RELATIVE_ERROR, SUPPORTED
-from tacotron2.precision import Int8Linear, ReducedLinear, make_lstm_linear
+from tacotron2.precision import Int8Linear, ReducedLinear, StreamedLinear, make_lstm_linear
 from tests.tacotron2.fast_helpers import inputs
 
 STEPS = 20
@@ -59,6 +59,43 @@ def test_fused_lstm_product_equals_the_cells_two_products(precision):
     scale = expected.abs().max()
     tolerance = {"fp32": 1e-6, "bf16": 2e-2, "fp16": 2e-3, "int8": 3e-2}[precision]
     assert ((gates - expected).abs().max() / scale).item() <= tolerance
+
+
+def test_fp32_fused_lstm_weight_is_stored_in_out_contiguous():
+    cell = torch.nn.LSTMCell(24, 16)
+    product = make_lstm_linear(cell, "fp32")
+    assert isinstance(product, StreamedLinear)
+    assert product.weight_t.shape == (24 + 16, 64) and product.weight_t.is_contiguous()
+    assert torch.equal(product.weight_t, torch.cat((cell.weight_ih, cell.weight_hh), 1).t())
+    assert product.nbytes == 4 * (40 * 64 + 64)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n_in, chunks", [(48, 16), (20, 4), (7, 1)])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_streamed_linear_matches_float64_in_blocks_and_in_one_product(threads, n_in, chunks, with_bias):
+    torch.manual_seed(0)
+    weight_t, x = torch.randn(n_in, 6), torch.randn(3, n_in)
+    bias = torch.randn(6) if with_bias else None
+    product = StreamedLinear(weight_t, bias)
+    assert product.chunks == chunks
+    out = torch.empty(3, 6)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        assert product(x, out) is out
+    finally:
+        torch.set_num_threads(previous)
+    expected = x.double() @ weight_t.double() + (0 if bias is None else bias.double())
+    torch.testing.assert_close(out, expected.float(), atol=1e-5, rtol=0)
+    if threads == 1 or chunks == 1:  # one addmm, exactly as nn.Linear's call on the transposed weight
+        plain = torch.mm(x, weight_t) if bias is None else torch.addmm(bias, x, weight_t)
+        assert torch.equal(out, plain)
+
+
+def test_streamed_linear_refuses_a_strided_weight():
+    with pytest.raises(ValueError, match="contiguous"):
+        StreamedLinear(torch.randn(6, 5).t(), None)
 
 
 def test_int8_linear_error_is_within_quantization_step():
