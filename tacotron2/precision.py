@@ -72,10 +72,12 @@ class StreamedLinear:
 
     With more than one intra-op thread the product is split along ``in``
     into ``chunks`` row blocks (free views of ``weight_t``), multiplied by one
-    ``torch.bmm`` and summed: a batch-1 ``addmm`` runs on one thread in
-    MKL, while the blocks of one ``bmm`` stream on all of them. With one
-    thread it is one ``addmm``. The two differ only in summation order. The
-    op owns ``weight_t`` (it is built for it, :func:`make_lstm_linear`).
+    ``torch.bmm`` and summed: a batch-1 ``addmm`` ran on one thread in MKL
+    (measured on an AVX2 EPYC), while the blocks of one ``bmm`` stream on all
+    of them. With one thread, another dtype than fp32 (a bf16 ``bmm`` is
+    slower than one product where the CPU emulates bf16) or a CUDA weight it is
+    one ``addmm``. The two differ only in summation order. The op owns
+    ``weight_t`` (it is built for it, :func:`make_lstm_linear`).
     """
 
     #: row blocks tried, largest first; the first that divides ``in`` is used (none: one ``addmm``)
@@ -87,12 +89,13 @@ class StreamedLinear:
                              f"with strides {weight_t.stride()}")
         self.weight_t = weight_t
         self.bias = bias
-        self.chunks = next((k for k in self.CHUNKS if weight_t.size(0) % k == 0), 1)
+        blockable = weight_t.dtype == torch.float32 and weight_t.device.type == "cpu"
+        self.chunks = next((k for k in self.CHUNKS if blockable and weight_t.size(0) % k == 0), 1)
         self.nbytes = _bytes(weight_t, bias)
 
     def __call__(self, x: Tensor, out: Tensor) -> Tensor:
         """``x`` (B, in) -> ``out`` (B, out), written in place and returned."""
-        if self.chunks == 1 or torch.get_num_threads() == 1 or x.device.type != "cpu":
+        if self.chunks == 1 or torch.get_num_threads() == 1:
             if self.bias is None:
                 return torch.mm(x, self.weight_t, out=out)
             return torch.addmm(self.bias, x, self.weight_t, out=out)

@@ -93,6 +93,12 @@ def test_streamed_linear_matches_float64_in_blocks_and_in_one_product(threads, n
         assert torch.equal(out, plain)
 
 
+def test_streamed_linear_uses_one_product_outside_cpu_fp32():
+    assert StreamedLinear(torch.randn(32, 4), None).chunks == 16
+    assert StreamedLinear(torch.randn(32, 4, dtype=torch.bfloat16), None).chunks == 1
+    assert StreamedLinear(torch.randn(32, 4, dtype=torch.float64), None).chunks == 1
+
+
 def test_streamed_linear_refuses_a_strided_weight():
     with pytest.raises(ValueError, match="contiguous"):
         StreamedLinear(torch.randn(6, 5).t(), None)
