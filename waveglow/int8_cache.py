@@ -5,8 +5,8 @@ every WN layer's conditioning (322 GFLOP for the 256-channel hub model, 3.6 s
 on two cores) and quantizes the result; its weights (0.55 GB for 256
 channels, 1.2 GB for 512) are the same every time for the same model. With
 ``prepare_inference(precision="int8", cache_dir=DIR)`` the form is written to
-``DIR`` once and read back (about 0.5 s) by every later preparation of the same
-weights; Inductor's own on-disk cache then makes the compile cheap too.
+``DIR`` once and mapped back (``torch.load(mmap=True)``) by every later
+preparation of the same weights; Inductor's own on-disk cache then makes the compile cheap too.
 
 The file name is a SHA-256 of everything the form depends on: this module's
 :data:`FORM_VERSION`, the torch version, the model's configuration and every
@@ -146,7 +146,9 @@ def load_form(path: Path, model: nn.Module) -> Optional[List[dict]]:
             raise ValueError(f"{size} bytes, more than the {limit} this model's form can take")
         with warnings.catch_warnings():  # torch's own notes on odd files; the one warning below says it all
             warnings.simplefilter("ignore")
-            saved = torch.load(path, map_location="cpu", weights_only=True)
+            # mapped, not read: the tensors page in from the file as the first call uses them (a copy of
+            # 1.2 GB cost seconds of page faults); the file is only ever replaced by a rename, never rewritten
+            saved = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
         if not isinstance(saved, dict) or saved.get("format") != FORM_VERSION:
             raise ValueError("not an int8 WaveGlow form of this version")
         problem = _check(saved.get("flows"), layout)
