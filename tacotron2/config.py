@@ -15,6 +15,8 @@ _POSITIVE_INTS = (
 _ODD_KERNELS = ("encoder_kernel_size", "attention_location_kernel_size", "postnet_kernel_size")
 _DROPOUTS = ("p_attention_dropout", "p_decoder_dropout")
 _BOOLS = ("mask_padding", "decoder_no_early_stopping")
+#: Most frames one decoder step may predict (``n_frames_per_step``).
+MAX_FRAMES_PER_STEP = 16
 
 
 @dataclass(frozen=True)
@@ -23,9 +25,13 @@ class Tacotron2Config:
 
     ``to_dict()`` gives exactly the 22 keyword arguments NVIDIA's
     ``Tacotron2(**config)`` takes, and ``from_dict`` reads the ``config`` entry
-    of a hub/DLE checkpoint. Only ``n_frames_per_step=1`` is accepted: NVIDIA's
-    code (DLE and NVIDIA/tacotron2, whose hparams say "currently only 1 is
-    supported") cannot run with more frames per step either.
+    of a hub/DLE checkpoint. NVIDIA's code (DLE and NVIDIA/tacotron2, whose
+    hparams say "currently only 1 is supported") runs only
+    ``n_frames_per_step=1``; here ``r = n_frames_per_step > 1`` (at most
+    :data:`MAX_FRAMES_PER_STEP`) is an opt-in for training small models (each
+    decoder step predicts ``r`` frames and reads the previous step's ``r``,
+    as the original Tacotron's reduction factor), run by the reference
+    backend only (:mod:`tacotron2.inference`).
     """
 
     mask_padding: bool = True
@@ -65,10 +71,10 @@ class Tacotron2Config:
         self._check_consistency()
 
     def _check_consistency(self) -> None:
-        if self.n_frames_per_step != 1:
+        if self.n_frames_per_step > MAX_FRAMES_PER_STEP:
             raise ValueError(
-                f"n_frames_per_step={self.n_frames_per_step} is not supported: NVIDIA's Tacotron 2 "
-                "(DLE and NVIDIA/tacotron2) only works with n_frames_per_step=1")
+                f"n_frames_per_step={self.n_frames_per_step} is more than {MAX_FRAMES_PER_STEP} frames per "
+                "decoder step; NVIDIA's models use 1, small ones 2 to 4")
         if self.encoder_embedding_dim != self.symbols_embedding_dim:
             raise ValueError(
                 f"encoder_embedding_dim ({self.encoder_embedding_dim}) must equal symbols_embedding_dim "

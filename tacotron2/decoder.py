@@ -85,6 +85,19 @@ class Decoder(nn.Module):
                                  weights, weights_cum, context)
         return mel_frame, gate, new_state
 
+    def _frames(self, steps: Tensor, n_frames: int) -> Tensor:
+        """Per-step outputs (S, B, n_mels * r) -> mel frames (B, n_mels, n_frames), frame ``s * r + j`` of
+        step ``s`` at ``j``."""
+        n_steps, batch, _ = steps.shape
+        frames = steps.reshape(n_steps, batch, self.n_frames_per_step, self.n_mel_channels)
+        return frames.permute(1, 3, 0, 2).reshape(batch, self.n_mel_channels, -1)[:, :, :n_frames]
+
+    def _per_frame(self, per_step: Tensor, n_frames: int) -> Tensor:
+        """Per-step values (B, S, ...) repeated for each of a step's frames: (B, n_frames, ...)."""
+        if self.n_frames_per_step == 1:
+            return per_step[:, :n_frames]
+        return per_step.repeat_interleave(self.n_frames_per_step, dim=1)[:, :n_frames]
+
     def forward(self, memory: Tensor, mel_inputs: Tensor, memory_lengths: Tensor,
                 prenet_dropout: bool = True, feedback: float = 0.0) -> Tuple[Tensor, Tensor, Tensor]:
         """Teacher-forced decoding.
@@ -94,6 +107,12 @@ class Decoder(nn.Module):
         logits (B, T), ``alignments`` (B, T, N). The prenet runs once over the
         go frame and all T target frames (T + 1 frames), as NVIDIA's, so its
         dropout draws random numbers in the same order.
+
+        With ``n_frames_per_step = r > 1`` (opt-in; NVIDIA's models have 1)
+        each step predicts ``r`` frames and reads the previous step's ``r``
+        target frames (T is zero-padded to a multiple of ``r`` and the outputs
+        cut back to T); a step's gate logit and alignment are repeated for
+        each of its frames, so the outputs keep their per-frame shapes.
 
         ``feedback`` (opt-in, training only; 0 is NVIDIA's teacher forcing):
         the probability, drawn per step and item, that a step is fed the
@@ -108,8 +127,12 @@ class Decoder(nn.Module):
         mask = padding_mask(memory_lengths, memory.size(1))
         processed_memory = self.attention_layer.memory_layer(memory)
         state = self.initial_state(memory)
-        n_steps = mel_inputs.size(2)
-        targets = mel_inputs.permute(2, 0, 1)  # (T, B, n_mels)
+        n_frames, r = mel_inputs.size(2), self.n_frames_per_step
+        padded = F.pad(mel_inputs, (0, (-n_frames) % r))
+        n_steps = padded.size(2) // r
+        # (S, B, r * n_mels): step s's targets, frame-major as the projection predicts them
+        targets = padded.reshape(padded.size(0), self.n_mel_channels, n_steps, r).permute(2, 0, 3, 1).reshape(
+            n_steps, padded.size(0), r * self.n_mel_channels)
         if feedback > 0.0:
             # step t reads its own frame t-1 where own[t]; the first step always reads the go frame
             own = torch.rand(n_steps, memory.size(0), 1, device=memory.device) < feedback
@@ -130,7 +153,8 @@ class Decoder(nn.Module):
             mels.append(mel_frame)
             gates.append(gate.squeeze(1))
             alignments.append(state.attention_weights)
-        return (torch.stack(mels, dim=2), torch.stack(gates, dim=1), torch.stack(alignments, dim=1))
+        return (self._frames(torch.stack(mels), n_frames), self._per_frame(torch.stack(gates, dim=1), n_frames),
+                self._per_frame(torch.stack(alignments, dim=1), n_frames))
 
     @torch.no_grad()
     def infer(self, memory: Tensor, memory_lengths: Tensor, early_stopping: Optional[bool] = None,
@@ -142,6 +166,9 @@ class Decoder(nn.Module):
         before its first frame with ``sigmoid(gate) > gate_threshold``
         (:class:`~tacotron2.stop_check.StopTracker`, the rule every backend
         uses, looked at after every step here). Returns :class:`DecoderInference`.
+        With ``n_frames_per_step = r > 1`` a step gives ``r`` frames (up to
+        ``r * max_decoder_steps`` in all), each with its step's gate and
+        alignment, and the lengths count whole steps.
         The other backends run through :class:`~tacotron2.prepared.PreparedTacotron2`.
         """
         early_stopping = self.early_stopping if early_stopping is None else early_stopping
@@ -168,7 +195,9 @@ class Decoder(nn.Module):
             if early_stopping and tracker.all_stopped():
                 break
             frame = mel_frame
-        return DecoderInference(mels[:steps].permute(1, 2, 0).contiguous(),
-                                gates[:steps].transpose(0, 1).contiguous(),
-                                alignments[:steps].transpose(0, 1).contiguous(), tracker.mel_lengths(steps),
-                                tracker.reached_limit(steps))
+        r = self.n_frames_per_step
+        n_frames = steps * r
+        return DecoderInference(self._frames(mels[:steps], n_frames).contiguous(),
+                                self._per_frame(gates[:steps].transpose(0, 1), n_frames).contiguous(),
+                                self._per_frame(alignments[:steps].transpose(0, 1), n_frames).contiguous(),
+                                tracker.mel_lengths(steps) * r, tracker.reached_limit(steps))

@@ -22,7 +22,7 @@ class Tacotron2Output(NamedTuple):
 
 class Tacotron2Inference(NamedTuple):
     """Free-running inference: ``mel_postnet`` (B, n_mels, T), ``mel_lengths`` int32 (B,),
-    ``alignments`` (B, T, N); T is the number of decoder steps run (padded to the longest)."""
+    ``alignments`` (B, T, N); T is the number of frames of the decoder steps run (padded to the longest)."""
 
     mel_postnet: Tensor
     mel_lengths: Tensor

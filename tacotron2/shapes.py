@@ -19,17 +19,19 @@ _SHAPE_FIELDS = {
     "decoder.attention_layer.location_layer.location_conv.conv.weight": (
         ("attention_location_n_filters", 0), ("attention_location_kernel_size", 2)),
     "decoder.decoder_rnn.weight_hh": (("decoder_rnn_dim", 1),),
-    "decoder.linear_projection.linear_layer.weight": (("n_mel_channels", 0),),
-    "postnet.convolutions.0.0.conv.weight": (("postnet_embedding_dim", 0), ("postnet_kernel_size", 2)),
+    "postnet.convolutions.0.0.conv.weight": (("postnet_embedding_dim", 0), ("n_mel_channels", 1),
+                                             ("postnet_kernel_size", 2)),
 }
+_PROJECTION = "decoder.linear_projection.linear_layer.weight"  # (n_mel_channels * n_frames_per_step, ...)
 
 
 def config_fields_from_state_dict(state_dict: Mapping[str, Tensor]) -> Dict[str, int]:
     """The ``Tacotron2Config`` fields that a (prefix-free) state dict's shapes determine.
 
     Fields whose tensors are absent are left out, so a partial or foreign
-    state dict gives a partial answer. ``n_mel_channels`` assumes
-    ``n_frames_per_step=1``.
+    state dict gives a partial answer. ``n_frames_per_step`` is the
+    projection's rows over the postnet's input channels (without a postnet,
+    ``n_mel_channels`` is the projection's rows, as for ``n_frames_per_step=1``).
     """
     fields: Dict[str, int] = {}
     for key, pairs in _SHAPE_FIELDS.items():
@@ -39,6 +41,12 @@ def config_fields_from_state_dict(state_dict: Mapping[str, Tensor]) -> Dict[str,
         for name, dim in pairs:
             if tensor.dim() > dim:
                 fields[name] = int(tensor.shape[dim])
+    projection = state_dict.get(_PROJECTION)
+    if projection is not None and projection.dim() > 0:
+        rows = int(projection.shape[0])
+        mels = fields.setdefault("n_mel_channels", rows)
+        if mels > 0 and rows % mels == 0:
+            fields["n_frames_per_step"] = rows // mels
     for name, pattern in (("encoder_n_convolutions", _ENCODER_CONV), ("postnet_n_convolutions", _POSTNET_CONV)):
         indices = [int(m.group(1)) for m in map(pattern.match, state_dict) if m]
         if indices:

@@ -94,7 +94,7 @@ def axis_table(config: Tacotron2Config) -> Dict[str, Tuple[str, Tuple[Axis, ...]
         "weight", (one("F"), one(2), one(c.attention_location_kernel_size)))
     table[attention + "location_layer.location_dense.linear_layer.weight"] = ("weight", (one("Q"), one("F")))
     lstm("decoder.decoder_rnn", "", "D", (("A", 1),) + memory)
-    for name, width in (("linear_projection", frame), ("gate_layer", c.n_frames_per_step)):
+    for name, width in (("linear_projection", frame), ("gate_layer", 1)):
         table[f"decoder.{name}.linear_layer.weight"] = ("weight", (one(width), (("D", 1),) + memory))
         table[f"decoder.{name}.linear_layer.bias"] = ("bias", (one(width),))
     last = c.postnet_n_convolutions - 1

@@ -147,6 +147,10 @@ def export_onnx(out_dir: PathLike, tacotron2: Optional[Tacotron2] = None, wavegl
     if precision not in PRECISIONS:
         raise OnnxExportError(f"precision {precision!r} is not supported; use one of {', '.join(PRECISIONS)}")
     effective_tolerances(precision, tolerances)  # refuse unknown check names before any work
+    if isinstance(tacotron2, Tacotron2) and tacotron2.config.n_frames_per_step != 1:
+        raise OnnxExportError(f"the ONNX export runs Tacotron 2 models with n_frames_per_step=1; this one predicts "
+                              f"{tacotron2.config.n_frames_per_step} frames per step (run it with "
+                              "backend='reference' in PyTorch)")
     import_onnx()
     if verify:
         import_onnxruntime()

@@ -4,6 +4,7 @@ import dataclasses
 import pytest
 
 from tacotron2 import Tacotron2Config
+from tacotron2.config import MAX_FRAMES_PER_STEP
 
 # The hub model's hyperparameters, as listed by NVIDIA's DLE README / torch.hub entrypoint.
 HUB = dict(mask_padding=True, n_mel_channels=80, n_symbols=148, symbols_embedding_dim=512, encoder_kernel_size=5,
@@ -59,9 +60,10 @@ def test_invalid_field_raises_value_error_naming_it(field, value):
         Tacotron2Config(**{field: value})
 
 
-def test_more_than_one_frame_per_step_is_rejected_clearly():
-    with pytest.raises(ValueError, match="n_frames_per_step=2"):
-        Tacotron2Config(n_frames_per_step=2)
+def test_too_many_frames_per_step_are_rejected_clearly():
+    assert Tacotron2Config(n_frames_per_step=MAX_FRAMES_PER_STEP).n_frames_per_step == MAX_FRAMES_PER_STEP
+    with pytest.raises(ValueError, match=f"n_frames_per_step={MAX_FRAMES_PER_STEP + 1}"):
+        Tacotron2Config(n_frames_per_step=MAX_FRAMES_PER_STEP + 1)
 
 
 def test_embedding_sizes_must_agree():
