@@ -89,6 +89,9 @@ class Decoder(nn.Module):
         """Per-step outputs (S, B, n_mels * r) -> mel frames (B, n_mels, n_frames), frame ``s * r + j`` of
         step ``s`` at ``j``."""
         n_steps, batch, _ = steps.shape
+        if self.n_frames_per_step == 1:
+            # NVIDIA's layout, strides included (the postnet's conv picks its kernel by them)
+            return steps.permute(1, 2, 0)[:, :, :n_frames]
         frames = steps.reshape(n_steps, batch, self.n_frames_per_step, self.n_mel_channels)
         return frames.permute(1, 3, 0, 2).reshape(batch, self.n_mel_channels, -1)[:, :, :n_frames]
 
