@@ -29,7 +29,6 @@ from typing import Callable, Dict, List, Optional, Sequence
 import torch
 
 from waveglow import WaveGlow, WaveGlowConfig, WNConfig
-from waveglow.chunked import exact_overlap_frames
 from waveglow.inference import snr_db
 
 from tacotron2_waveglow.bundles import HOP_LENGTH, SAMPLE_RATE as SAMPLING_RATE  # noqa: E402  (the voices' one source)

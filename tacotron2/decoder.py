@@ -172,7 +172,7 @@ class Decoder(nn.Module):
         With ``n_frames_per_step = r > 1`` a step gives ``r`` frames (up to
         ``r * max_decoder_steps`` in all), each with its step's gate and
         alignment, and the lengths count whole steps.
-        The other backends run through :class:`~tacotron2.prepared.PreparedTacotron2`.
+        The other backends (which run grouped models too) go through :class:`~tacotron2.prepared.PreparedTacotron2`.
         """
         early_stopping = self.early_stopping if early_stopping is None else early_stopping
         max_steps = self.max_decoder_steps if max_decoder_steps is None else max_decoder_steps
@@ -198,9 +198,20 @@ class Decoder(nn.Module):
             if early_stopping and tracker.all_stopped():
                 break
             frame = mel_frame
-        r = self.n_frames_per_step
+        return self.inference_result(mels[:steps], gates[:steps], alignments[:steps], tracker)
+
+    def inference_result(self, mels: Tensor, gates: Tensor, alignments: Tensor,
+                         tracker: StopTracker) -> DecoderInference:
+        """The per-step outputs of a free-running loop as per-frame :class:`DecoderInference` (every backend's).
+
+        ``mels`` (S, B, n_mels * r), ``gates`` (S, B) and ``alignments``
+        (S, B, N) of the S steps run; ``tracker`` has seen every step's gates.
+        Each of a step's ``r`` frames gets its step's gate and alignment, and
+        the lengths count whole steps (``r`` frames each).
+        """
+        steps, r = mels.size(0), self.n_frames_per_step
         n_frames = steps * r
-        return DecoderInference(self._frames(mels[:steps], n_frames).contiguous(),
-                                self._per_frame(gates[:steps].transpose(0, 1), n_frames).contiguous(),
-                                self._per_frame(alignments[:steps].transpose(0, 1), n_frames).contiguous(),
+        return DecoderInference(self._frames(mels, n_frames).contiguous(),
+                                self._per_frame(gates.transpose(0, 1), n_frames).contiguous(),
+                                self._per_frame(alignments.transpose(0, 1), n_frames).contiguous(),
                                 tracker.mel_lengths(steps) * r, tracker.reached_limit(steps))

@@ -4,9 +4,7 @@
 ``block_size`` steps (the recurrent state, the prenet dropout scales and the
 block's outputs): within a block the steps hand fresh tensors to each other,
 which on CPU costs fewer and cheaper operations than updating buffers in place
-(the work besides the LSTM products went from 0.67 to 0.53 ms per step
-against the in-place loop it replaced, hub size, 2 threads, interleaved on
-a quiet machine; bitwise the same outputs), and the state goes back into the buffers at the end of the block, so
+(bitwise the same outputs; measured in docs/performance.md), and the state goes back into the buffers at the end of the block, so
 the same code can be captured in a CUDA graph (:mod:`tacotron2.cuda_graph_decoder`). :func:`decode` drives a loop block by
 block: draw the block's prenet dropout scales, run the steps, copy the block's
 frames out, look at the gates once, and stop when every item has stopped,
@@ -50,7 +48,7 @@ class FastDecoderLoop:
     """Decoder state and scratch for one batch of encoder outputs ``memory`` (B, N, E).
 
     Call :meth:`reset`, then :meth:`advance` repeatedly; block outputs are in
-    ``block_mel`` (K, B, n_mels), ``block_gate`` (K, B, 1) and
+    ``block_mel`` (K, B, n_mels * r), ``block_gate`` (K, B, 1) and
     ``block_alignment`` (K, B, N) with K = ``block_size``. A loop with
     ``fixed_block=True`` (a captured graph) always advances by whole blocks.
     """
@@ -62,7 +60,7 @@ class FastDecoderLoop:
                  regions: bool = False) -> None:
         self.decoder = decoder
         # named torch.profiler regions per part of a step; off by default: entering and leaving five
-        # regions costs about 0.15 ms per step on CPU even with no profiler running
+        # regions costs time on every step even with no profiler running
         self._region = record_function if regions else contextlib.nullcontext
         self.precision = precision
         self.prenet_dropout = prenet_dropout
@@ -238,9 +236,7 @@ def decode(loop: FastDecoderLoop, max_steps: int, early_stopping: bool, gate_thr
     if rng_state is not None and block_start + advanced > step:
         generator.set_state(rng_state)  # rewind, then redraw only what the step-by-step loop drew
         loop.draw_masks(step - block_start)
-    return DecoderInference(mels[:step].permute(1, 2, 0).contiguous(), gates[:step].transpose(0, 1).contiguous(),
-                            alignments[:step].transpose(0, 1).contiguous(), tracker.mel_lengths(step),
-                            tracker.reached_limit(step))
+    return loop.decoder.inference_result(mels[:step], gates[:step], alignments[:step], tracker)
 
 
 @torch.no_grad()
@@ -256,7 +252,7 @@ def fast_infer(decoder: torch.nn.Module, linears: DecoderLinears, memory: Tensor
     the cost of up to ``interval - 1`` discarded steps at the end; results do
     not depend on it. ``regions=True`` names the parts of each step for
     ``torch.profiler`` (prenet, attention_lstm, attention, decoder_lstm,
-    projections), at a cost of about 0.15 ms per step.
+    projections), at a cost per step (docs/performance.md).
     """
     interval = DEFAULT_STOP_CHECK_INTERVAL if stop_check_interval is None else stop_check_interval
     interval = min(interval, max_steps)

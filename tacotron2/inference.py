@@ -88,25 +88,19 @@ def check_stop_check_interval(value: Optional[int]) -> int:
 
 
 def resolve_backend(backend: Optional[str], precision: str, device: torch.device, model_dtype: torch.dtype,
-                    training: bool, frames_per_step: int = 1) -> str:
+                    training: bool) -> str:
     """The backend that will run, after refusing what cannot run (one ``ValueError`` naming it).
 
     ``backend=None`` (the default of ``Tacotron2.infer``) is ``"fast"``, or
     ``"reference"`` in training mode or under autocast (whose dropout draws and
     per-op casts the fast loop does not reproduce) when ``precision`` is a full
-    precision, and for a model with ``frames_per_step`` (its config's
-    ``n_frames_per_step``) above 1, which only the reference loop runs. An
-    explicit backend is never replaced by another.
+    precision. An explicit backend is never replaced by another. Every backend
+    runs models with any ``n_frames_per_step``.
     """
     context = training or torch.is_autocast_enabled(device.type)
-    grouped = frames_per_step != 1
     if backend is None:
-        backend = "reference" if (context or grouped) and precision in FULL_PRECISIONS else "fast"
+        backend = "reference" if context and precision in FULL_PRECISIONS else "fast"
     check_words(backend, precision)
-    if grouped and (backend, precision) not in (("reference", p) for p in FULL_PRECISIONS):
-        raise ValueError(f"backend={backend!r} with precision={precision!r} runs models with n_frames_per_step=1; "
-                         f"this one predicts {frames_per_step} frames per step: use backend='reference' with "
-                         f"precision 'fp32' or 'fp32_exact'")
     if backend == "onnxruntime":
         raise ValueError("backend='onnxruntime' runs exported ONNX models, which are separate model objects "
                          "(see docs/performance.md); Tacotron2.infer runs 'reference', 'fast' or 'cuda_graph'")

@@ -53,8 +53,7 @@ class PreparedTacotron2:
         model: the model (kept by reference: the encoder, postnet and the
             small decoder layers run from its own parameters).
         backend: ``"reference"``, ``"fast"``, ``"cuda_graph"`` or ``None``
-            (``"fast"``, or ``"reference"`` in training mode / under autocast
-            or for a model with ``n_frames_per_step > 1``);
+            (``"fast"``, or ``"reference"`` in training mode / under autocast);
             see :mod:`tacotron2.inference`.
         precision: ``"fp32"``, ``"fp32_exact"``, ``"bf16"``, ``"fp16"`` or ``"int8"``.
         stop_check_interval: steps between looks at the stop gate (fast and
@@ -71,9 +70,7 @@ class PreparedTacotron2:
         weight = model.decoder.gate_layer.linear_layer.weight
         self.model = model
         self.device, self.dtype = weight.device, weight.dtype
-        self.frames_per_step = model.config.n_frames_per_step
-        self.backend = resolve_backend(backend, precision, self.device, self.dtype, model.training,
-                                       self.frames_per_step)
+        self.backend = resolve_backend(backend, precision, self.device, self.dtype, model.training)
         self.precision = precision
         if self.backend == "reference" and stop_check_interval is not None:
             raise ValueError("stop_check_interval applies to backend 'fast' and 'cuda_graph'; "
@@ -103,8 +100,7 @@ class PreparedTacotron2:
         if (weight.device, weight.dtype) != (self.device, self.dtype):
             raise ValueError(f"this prepared model was built for {self.dtype} on {self.device}, the model is now "
                              f"{weight.dtype} on {weight.device}; call model.prepare_inference(...) again")
-        resolve_backend(self.backend, self.precision, self.device, self.dtype, self.model.training,
-                        self.frames_per_step)
+        resolve_backend(self.backend, self.precision, self.device, self.dtype, self.model.training)
 
     def decode(self, memory: Tensor, memory_lengths: Tensor, *, early_stopping: bool, max_steps: int,
                prenet_dropout: bool) -> DecoderInference:

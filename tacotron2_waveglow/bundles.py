@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Union
 
 from checkpoints.registry import PretrainedFile, get_pretrained_file
+
+if TYPE_CHECKING:  # annotations only: importing the module does not import torch
+    import torch
 
 PathLike = Union[str, "os.PathLike[str]"]
 

@@ -1,11 +1,11 @@
 """Several frames per decoder step (``n_frames_per_step = r > 1``): training, inference, backends, files."""
-import dataclasses
 
 import pytest
 import torch
 
 from checkpoints import load_tacotron2, save_checkpoint
 from tacotron2 import Tacotron2, Tacotron2Config
+from tacotron2.inference import DOCUMENTED_RELATIVE_ERROR, FULL_PRECISIONS, SUPPORTED
 from tacotron2.shapes import config_fields_from_state_dict
 
 from tests.tacotron2.conftest import TINY
@@ -35,15 +35,19 @@ def _manual_teacher_forced(model: Tacotron2, tokens, lengths, mel):
     state = decoder.initial_state(memory)
     frames = mel.size(2)
     padded = torch.cat([mel, mel.new_zeros(mel.size(0), n_mels, (-frames) % r)], dim=2)
-    previous = mel.new_zeros(mel.size(0), n_mels * r)
+    n_steps = padded.size(2) // r
+    # step s reads the r frames of step s - 1, side by side (zeros first)
+    previous = [mel.new_zeros(mel.size(0), n_mels * r)]
+    previous += [torch.cat([padded[:, :, s * r + j] for j in range(r)], dim=1) for s in range(n_steps - 1)]
+    # the prenet runs once over all of them, as the model's pass does (a per-step product may round differently)
+    prenet = decoder.prenet(torch.stack(previous), dropout=False)
     out, gates, aligns = [], [], []
-    for s in range(padded.size(2) // r):
-        frame, gate, state = decoder.step(decoder.prenet(previous, dropout=False), state, memory, processed, mask)
+    for s in range(n_steps):
+        frame, gate, state = decoder.step(prenet[s], state, memory, processed, mask)
         for j in range(r):
             out.append(frame[:, j * n_mels:(j + 1) * n_mels])
             gates.append(gate[:, 0])
             aligns.append(state.attention_weights)
-        previous = torch.cat([padded[:, :, s * r + j] for j in range(r)], dim=1)
     return (torch.stack(out, 2)[:, :, :frames], torch.stack(gates, 1)[:, :frames],
             torch.stack(aligns, 1)[:, :frames])
 
@@ -107,13 +111,66 @@ def test_lengths_count_whole_steps_and_batch_equals_single():
     torch.testing.assert_close(batch.alignments[1:, :, :n], single.alignments[:, :, :n], rtol=1e-5, atol=1e-6)
 
 
-def test_only_the_reference_backend_runs_grouped_models():
+CPU_COMBINATIONS = [key for key, devices in SUPPORTED.items() if "cpu" in devices]
+
+
+def test_grouped_models_default_to_the_fast_backend():
     model = _model()
-    assert model.prepare_inference().backend == "reference"
-    assert model.prepare_inference(precision="fp32_exact").backend == "reference"
-    for backend, precision in (("fast", "fp32"), ("fast", "int8"), (None, "bf16"), ("reference", "bf16")):
-        with pytest.raises(ValueError, match=f"this one predicts {R} frames per step: use backend='reference'"):
-            model.prepare_inference(backend=backend, precision=precision)
+    assert model.prepare_inference().backend == "fast"
+    assert model.train().prepare_inference().backend == "reference"  # training mode, as for r = 1
+
+
+@pytest.mark.parametrize("backend, precision", CPU_COMBINATIONS)
+@pytest.mark.parametrize("dropout", [False, True])
+def test_every_cpu_combination_runs_grouped_models_like_the_reference(backend, precision, dropout):
+    """Seeded, unsorted batch (text lengths 9, 6, 6): each combination against the reference loop, r = 2."""
+    model = _model()
+    tokens, lengths = _inputs(batch=3)[:2]
+    lengths = torch.tensor([6, 9, 6])
+    runs = {}
+    for name, (b, p) in (("reference", ("reference", "fp32")), ("other", (backend, precision))):
+        torch.manual_seed(11)
+        runs[name] = model.infer(tokens, lengths, early_stopping=False, max_decoder_steps=12,
+                                 prenet_dropout=dropout, backend=b, precision=p)
+    reference, result = runs["reference"], runs["other"]
+    assert result.mel_postnet.shape == reference.mel_postnet.shape == (3, TINY["n_mel_channels"], 12 * R)
+    assert torch.equal(result.mel_lengths, reference.mel_lengths)
+    error = (result.mel_postnet - reference.mel_postnet).norm() / reference.mel_postnet.norm()
+    assert error <= DOCUMENTED_RELATIVE_ERROR[precision]
+    if precision == "fp32_exact" or backend == "reference":
+        assert error == 0
+    torch.testing.assert_close(result.alignments, reference.alignments, atol=2e-2, rtol=0)
+    # batch == single
+    torch.manual_seed(5)
+    single = model.infer(tokens[1:2], lengths[1:2], early_stopping=False, max_decoder_steps=12,
+                         prenet_dropout=False, backend=backend, precision=precision)
+    torch.manual_seed(5)
+    batched = model.infer(tokens, lengths, early_stopping=False, max_decoder_steps=12, prenet_dropout=False,
+                          backend=backend, precision=precision)
+    tolerance = 1e-5 if precision in FULL_PRECISIONS else 5 * DOCUMENTED_RELATIVE_ERROR[precision]
+    torch.testing.assert_close(batched.mel_postnet[1:2], single.mel_postnet, atol=tolerance, rtol=0)
+
+
+@pytest.mark.parametrize("interval", [1, 3, 8])
+def test_fast_backend_stops_where_the_reference_stops(interval):
+    """Early stopping on r = 2: same steps, lengths (whole steps of r frames) and random-number state."""
+    model = _model(seed=9)
+    with torch.no_grad():  # a sharper gate: this random model then stops its two items after 3 and 2 steps
+        model.decoder.gate_layer.linear_layer.weight.mul_(3)
+    tokens, lengths = _inputs(batch=2)[:2]
+    out = {}
+    for backend in ("reference", "fast"):
+        torch.manual_seed(3)
+        kwargs = {} if backend == "reference" else {"stop_check_interval": interval}
+        result = model.prepare_inference(backend=backend, precision="fp32_exact", **kwargs).generate(
+            tokens, lengths, max_decoder_steps=30)
+        out[backend] = (result, torch.rand(1))
+    (reference, after_reference), (fast, after_fast) = out["reference"], out["fast"]
+    assert reference.mel_lengths.tolist() == [3 * R, 2 * R] and not reference.reached_limit.any()
+    assert torch.equal(fast.mel_lengths, reference.mel_lengths)
+    assert torch.equal(fast.reached_limit, reference.reached_limit)
+    assert torch.equal(fast.mel_postnet, reference.mel_postnet)
+    assert torch.equal(after_fast, after_reference)  # the generator is left where the reference leaves it
 
 
 def test_onnx_export_refuses_grouped_models(tmp_path):

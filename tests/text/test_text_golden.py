@@ -4,7 +4,7 @@ import warnings
 
 import pytest
 
-from text import sequence_to_text, symbols, text_to_sequence
+from text import sequence_to_text, text_to_sequence
 from text.sequence import DroppedSymbolsWarning
 
 CLEANERS = ("english_cleaners", "basic_cleaners", "transliteration_cleaners")

@@ -4,7 +4,6 @@ import torch
 
 from tests.waveglow.tiny import randomize, tiny_config
 from waveglow import WaveGlow
-from waveglow.cuda_graph import GraphedWaveGlow
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
