@@ -252,7 +252,7 @@ def fast_infer(decoder: torch.nn.Module, linears: DecoderLinears, memory: Tensor
     the cost of up to ``interval - 1`` discarded steps at the end; results do
     not depend on it. ``regions=True`` names the parts of each step for
     ``torch.profiler`` (prenet, attention_lstm, attention, decoder_lstm,
-    projections), at a cost per step (docs/performance.md).
+    projections), which adds a small cost to every step (measured in docs/performance.md).
     """
     interval = DEFAULT_STOP_CHECK_INTERVAL if stop_check_interval is None else stop_check_interval
     interval = min(interval, max_steps)
