@@ -302,15 +302,36 @@ def main(argv: Optional[Sequence[str]] = None, model: Optional[str] = None) -> i
     except FloatingPointError as exc:
         report_error(prog, exc)
         return EXIT_RUNTIME
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated, RuntimeError) as exc:
+        stop = interruption(exc)
+        if stop is None:
+            raise
+        if isinstance(stop, Terminated):
+            print(f"{prog}: terminated (SIGTERM); the last checkpoint written is intact (--resume auto continues)",
+                  file=sys.stderr)
+            return 143
         print(f"{prog}: interrupted; the last checkpoint written is intact (--resume auto continues)",
               file=sys.stderr)
         return 130
-    except Terminated:
-        print(f"{prog}: terminated (SIGTERM); the last checkpoint written is intact (--resume auto continues)",
-              file=sys.stderr)
-        return 143
     return 0
+
+
+def interruption(exc: BaseException) -> Optional[BaseException]:
+    """The Ctrl-C or SIGTERM behind ``exc``, or ``None``.
+
+    A signal that lands inside ``torch.save`` makes its zip writer fail while
+    closing (``RuntimeError: ... unexpected pos``), which hides the signal's
+    exception as that error's context; the half-written file is a temporary
+    one that :func:`audio.atomic.atomic_write` discards, so this is an
+    interruption like any other.
+    """
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, (KeyboardInterrupt, Terminated)):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _report_error(prog: str, exc: BaseException) -> None:

@@ -188,3 +188,25 @@ def test_tensorboard_gets_learning_rate_grad_norm_alignment_and_audio(tmp_path, 
         assert len(audio_tags) == 1
         clip = events.Audio(audio_tags[0])[0]
         assert clip.sample_rate == 22050 and clip.length_frames > 0
+
+
+def test_a_signal_inside_torch_save_counts_as_the_interruption(tmp_path):
+    """SIGTERM landing inside ``torch.save`` surfaces as the zip writer's RuntimeError; it is still a SIGTERM."""
+    from tacotron2_waveglow.training.cli import Terminated, interruption
+
+    def save_interrupted():
+        with open(tmp_path / "f", "wb") as handle:
+            try:
+                raise Terminated()
+            finally:
+                handle.close()
+                raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 100736 vs 100632")
+
+    with pytest.raises(RuntimeError) as info:
+        save_interrupted()
+    assert isinstance(interruption(info.value), Terminated)
+    assert interruption(RuntimeError("a real failure")) is None
+    try:
+        raise KeyboardInterrupt()
+    except KeyboardInterrupt as exc:
+        assert interruption(exc) is exc
