@@ -3,7 +3,10 @@
 :class:`FastWaveGlow` is built once from a :class:`~waveglow.WaveGlow`, held
 by the :class:`~waveglow.prepared.PreparedWaveGlow` the caller owns. Per flow it holds
 
-* the weight-norm-folded ``start`` and dilated ``in_layers`` convolutions;
+* the weight-norm-folded ``start`` and dilated ``in_layers`` convolutions,
+  the first of them also composed with ``start`` so that it reads the kept
+  half (and a channel of ones) instead of the ``C``-channel start output
+  (:func:`~waveglow.flow_plan.first_layer_weight`);
 * the ``cond_layers`` of all WN layers stacked into one 1x1 convolution
   ``(n_layers * 2C, n_mel * n_group, 1)`` with each ``in_layers`` bias folded
   into its bias, applied once per flow to the squeezed mel on CUDA and one
@@ -63,7 +66,8 @@ def _cast_plan(plan: FlowPlan, dtype: torch.dtype) -> FlowPlan:
         return None if tensors is None else [cast(t) for t in tensors]
 
     return replace(plan, start_weight=cast(plan.start_weight), start_bias=cast(plan.start_bias),
-                   in_weights=cast_all(plan.in_weights), cond_weight=cast(plan.cond_weight),
+                   in_weights=cast_all(plan.in_weights),
+                   first_in_weight=cast(plan.first_in_weight), cond_weight=cast(plan.cond_weight),
                    cond_bias=cast(plan.cond_bias), res_weights=cast_all(plan.res_weights),
                    res_biases=cast_all(plan.res_biases), phase_weights=cast_all(plan.phase_weights),
                    in_biases=cast_all(plan.in_biases))
@@ -149,19 +153,21 @@ class FastWaveGlow:
 
     def _layer_input(self, plan: FlowPlan, i: int, x: torch.Tensor, cond_input: torch.Tensor,
                      conditions: Optional[Iterator[torch.Tensor]]) -> torch.Tensor:
-        """WN layer ``i``'s dilated convolution of ``x`` plus its conditioning: ``z`` ``(B, 2C, T)``.
+        """WN layer ``i``'s dilated convolution of its input ``x`` plus its conditioning: ``z`` ``(B, 2C, T)``.
 
-        ``cond_input`` is the stacked mel frames
-        (:func:`~waveglow.phase_condition.stack_frames`) when the upsampler is
-        folded (``conditions`` is then ``None``); otherwise ``conditions``
-        yields the layer's conditioning (:meth:`_conditions`).
+        ``x`` is the residual stream, or for layer 0 the kept half with a
+        channel of ones (``plan.first_in_weight``). ``cond_input`` is the
+        stacked mel frames (:func:`~waveglow.phase_condition.stack_frames`)
+        when the upsampler is folded (``conditions`` is then ``None``);
+        otherwise ``conditions`` yields the layer's conditioning (:meth:`_conditions`).
         """
         dilation = plan.dilations[i]
         padding = (self.kernel_size - 1) * dilation // 2
+        weight = plan.first_in_weight if i == 0 else plan.in_weights[i]
         if conditions is None:
-            z = F.conv1d(x, plan.in_weights[i], plan.in_biases[i], padding=padding, dilation=dilation)
+            z = F.conv1d(x, weight, plan.in_biases[i], padding=padding, dilation=dilation)
             return add_phase_condition(z, plan.phase_weights[i], cond_input, self.in_place_product)
-        z = F.conv1d(x, plan.in_weights[i], None, padding=padding, dilation=dilation)
+        z = F.conv1d(x, weight, None, padding=padding, dilation=dilation)
         z += next(conditions)
         return z
 
@@ -170,8 +176,12 @@ class FastWaveGlow:
         width = self.n_channels
         conditions = None if plan.phase_weights is not None else self._conditions(plan, cond_input)
 
+        ones = kept.new_ones(kept.size(0), 1, kept.size(2))
+        kept_and_ones = torch.cat([kept, ones], 1)
+
         def activations(i: int, x: torch.Tensor) -> torch.Tensor:
-            return gated_activation(self._layer_input(plan, i, x, cond_input, conditions), width)
+            source = kept_and_ones if i == 0 else x
+            return gated_activation(self._layer_input(plan, i, source, cond_input, conditions), width)
 
         # the skip sum is only 2h channels wide: accumulate it in at least fp32
         return wn_layer_loop(F.conv1d(kept, plan.start_weight, plan.start_bias), len(plan.in_weights), width,

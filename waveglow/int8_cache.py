@@ -36,7 +36,7 @@ from torch import nn
 from .phase_condition import phase_geometry
 
 #: Bump when the contents of :class:`~waveglow.int8_infer.Int8Flow` or the way they are computed change.
-FORM_VERSION = 2  # 2: phase_weights stored (P * 2C, M * n_mel), read through .t()
+FORM_VERSION = 3  # 2: phase_weights stored (P * 2C, M * n_mel), read through .t(); 3: first_weight
 #: Forms kept in one cache folder (0.55-1.2 GB each); the least recently used beyond this are deleted.
 MAX_CACHED_FORMS = 3
 _PATTERN = "waveglow-int8-*.pt"
@@ -80,8 +80,9 @@ def expected_layout(model: nn.Module) -> List[Layout]:
     for k, half in enumerate(halves):
         flows.append(dict(
             start_weight=((h_max, channels), f32), start_bias=((channels,), f32),
-            in_weights=[((kernel * channels, 2 * channels), i8)] * layers,
-            in_scales=[((2 * channels,), f32)] * layers,
+            first_weight=((kernel * (h_max + 1), 2 * channels), f32),
+            in_weights=[((kernel * channels, 2 * channels), i8)] * (layers - 1),
+            in_scales=[((2 * channels,), f32)] * (layers - 1),
             phase_weights=[((geometry.phases * 2 * channels, geometry.frames * n_mel), i8)] * layers,
             phase_scales=[((geometry.phases * 2 * channels,), f32)] * layers,
             biases=[((2 * channels,), f32)] * layers,

@@ -4,7 +4,10 @@ The three products of every WN layer (the dilated ``in_layers`` convolution,
 the conditioning folded with the upsampler, see
 :mod:`waveglow.phase_condition`, and the ``res_skip_layers`` convolution)
 run as int8 x int8 -> int32 matrix products (``torch._int_mm``, AVX-512
-VNNI on x86), twice the bf16 throughput of the same CPU. Everything else
+VNNI on x86), twice the bf16 throughput of the same CPU; the exception is
+the first layer's dilated convolution, which is composed with the ``start``
+convolution and reads the few kept channels in fp32
+(:func:`~waveglow.flow_plan.first_layer_weight`). Everything else
 (the audio stream between flows, the start convolution, the skip sum, the
 gate, ``exp(-log_s)``, the affine update and the inverse 1x1 convolution)
 stays fp32.
@@ -98,7 +101,8 @@ class Int8Flow:
 
     start_weight: torch.Tensor         # (h_max, C) fp32
     start_bias: torch.Tensor           # (C,) fp32
-    in_weights: List[torch.Tensor]     # n_layers x (K * C, 2C) int8, rows tap-major
+    first_weight: torch.Tensor         # (K * (h_max + 1), 2C) fp32: layer 0 on the taps of [kept, 1]
+    in_weights: List[torch.Tensor]     # layers 1 .. n_layers - 1: (K * C, 2C) int8, rows tap-major
     in_scales: List[torch.Tensor]      # (2C,)
     phase_weights: List[torch.Tensor]  # (P * 2C, M * n_mel) int8, row p * 2C + o: used as its .t()
     phase_scales: List[torch.Tensor]   # (P * 2C,)
@@ -135,9 +139,10 @@ def _int8_flow(plan: FlowPlan, n_half: int, h_max: int, upsample: nn.ConvTranspo
     upsampler_taps = time_major_taps(upsample, n_group)  # the same for every layer
     in_w, in_s, ph_w, ph_s, biases, res_w, res_s, res_b = ([] for _ in range(8))
     for i, weight in enumerate(plan.in_weights):
-        taps = weight.float().permute(2, 1, 0).reshape(-1, 2 * width)  # (K * C, 2C), row j * C + c
-        w, s = quantize_columns(taps)
-        in_w.append(w), in_s.append(s)
+        if i > 0:  # layer 0 runs in fp32 from the kept half (first_weight, below)
+            taps = weight.float().permute(2, 1, 0).reshape(-1, 2 * width)  # (K * C, 2C), row j * C + c
+            w, s = quantize_columns(taps)
+            in_w.append(w), in_s.append(s)
         folded, bias = fold_upsampler_time_major(upsample, n_group, cond_weights[i].float(), cond_biases[i].float(),
                                                  taps=upsampler_taps)
         w, s = quantize_columns(folded)
@@ -148,7 +153,11 @@ def _int8_flow(plan: FlowPlan, n_half: int, h_max: int, upsample: nn.ConvTranspo
         w, s, b = _skip_padded(plan.res_weights[i].float(), plan.res_biases[i].float(), residual, 2 * h_max)
         res_w.append(w), res_s.append(s), res_b.append(b)
     start = _pad_columns(plan.start_weight.float()[:, :, 0], h_max).t().contiguous()
-    return Int8Flow(start_weight=start, start_bias=plan.start_bias.float(), in_weights=in_w, in_scales=in_s,
+    first = plan.first_in_weight.float()  # (2C, n_half + 1, K): the kept channels, then the ones channel
+    first = torch.cat([F.pad(first[:, :n_half], (0, 0, 0, h_max - n_half)), first[:, n_half:]], 1)
+    first = first.permute(2, 1, 0).reshape(-1, 2 * width).contiguous()  # row j * (h_max + 1) + c
+    return Int8Flow(start_weight=start, start_bias=plan.start_bias.float(), first_weight=first,
+                    in_weights=in_w, in_scales=in_s,
                     phase_weights=ph_w, phase_scales=ph_s, biases=biases, res_weights=res_w, res_scales=res_s,
                     res_biases=res_b, inverse_weight=plan.inverse_weight.float(), dilations=tuple(plan.dilations),
                     n_half=n_half,
@@ -157,7 +166,8 @@ def _int8_flow(plan: FlowPlan, n_half: int, h_max: int, upsample: nn.ConvTranspo
 
 def coupling_int8(kept: torch.Tensor, frames: torch.Tensor, frame_scales: torch.Tensor, kernel_size: int,
                   dilations: Tuple[int, ...],
-                  start_weight: torch.Tensor, start_bias: torch.Tensor, in_weights: List[torch.Tensor],
+                  start_weight: torch.Tensor, start_bias: torch.Tensor, first_weight: torch.Tensor,
+                  in_weights: List[torch.Tensor],
                   in_scales: List[torch.Tensor], phase_weights: List[torch.Tensor],
                   phase_scales: List[torch.Tensor], biases: List[torch.Tensor], res_weights: List[torch.Tensor],
                   res_scales: List[torch.Tensor], res_biases: List[torch.Tensor]) -> torch.Tensor:
@@ -168,24 +178,38 @@ def coupling_int8(kept: torch.Tensor, frames: torch.Tensor, frame_scales: torch.
     are the quantized stacked mel frames; ``kept`` comes as ``P`` (the
     phases per mel frame) rows per frame, so that the compiled graph knows
     ``P`` as a constant and only ``T_mel`` varies. Layer ``i`` has dilation
-    ``dilations[i]``. This is the function ``torch.compile`` compiles.
+    ``dilations[i]``; layer 0 runs in fp32 on the taps of ``[kept, 1]``
+    (``first_weight``, see :func:`~waveglow.flow_plan.first_layer_weight`),
+    the others in int8 (``in_weights[i - 1]``). This is the function
+    ``torch.compile`` compiles.
     """
     n_frames, phases = kept.size(0), kept.size(1)
     kept = kept.reshape(n_frames * phases, kept.size(2))
     length, width = kept.size(0), start_weight.size(1)
 
+    def first_product() -> torch.Tensor:
+        source = torch.cat([kept, kept.new_ones(length, 1)], 1)
+        reach = (kernel_size - 1) // 2 * dilations[0]
+        padded = F.pad(source, (0, 0, reach, reach))
+        taps = torch.cat([padded[j * dilations[0]:j * dilations[0] + length] for j in range(kernel_size)], 1)
+        return torch.mm(taps, first_weight)
+
     def activations(i: int, x: torch.Tensor) -> torch.Tensor:
-        taps_q, taps_s = quantize_taps(x, kernel_size, dilations[i])
         # (T_mel, P, 2C) views: one index per axis, which keeps Inductor's loads vectorized with a dynamic T
         cond = torch._int_mm(frames, phase_weights[i].t()).view(n_frames, phases, 2 * width)
-        product = torch._int_mm(taps_q, in_weights[i]).view(n_frames, phases, 2 * width)
-        row_scales = taps_s.view(n_frames, phases, 1)
         cond_scales = phase_scales[i].view(phases, 2 * width)
+        if i == 0:
+            exact = first_product().view(n_frames, phases, 2 * width)
+        else:
+            taps_q, taps_s = quantize_taps(x, kernel_size, dilations[i])
+            product = torch._int_mm(taps_q, in_weights[i - 1]).view(n_frames, phases, 2 * width)
+            row_scales = taps_s.view(n_frames, phases, 1)
 
         def half(start: int) -> torch.Tensor:  # dequantized z[..., start:start + C], never stored whole
             end = start + width
-            return (product[..., start:end].float() * row_scales * in_scales[i][start:end]
-                    + cond[..., start:end].float() * frame_scales.view(n_frames, 1, 1) * cond_scales[:, start:end]
+            own = (exact[..., start:end] if i == 0
+                   else product[..., start:end].float() * row_scales * in_scales[i - 1][start:end])
+            return (own + cond[..., start:end].float() * frame_scales.view(n_frames, 1, 1) * cond_scales[:, start:end]
                     + biases[i][start:end])
 
         return gate_from_halves(half(0), half(width)).view(length, width)
@@ -194,7 +218,7 @@ def coupling_int8(kept: torch.Tensor, frames: torch.Tensor, frame_scales: torch.
         acts_q, acts_s = quantize_rows(acts)
         return torch._int_mm(acts_q, res_weights[i]).float() * acts_s * res_scales[i] + res_biases[i]
 
-    return wn_layer_loop(torch.addmm(start_bias, kept, start_weight), len(in_weights), width, activations, res_skip)
+    return wn_layer_loop(torch.addmm(start_bias, kept, start_weight), len(res_weights), width, activations, res_skip)
 
 
 class Int8WaveGlow:
@@ -252,7 +276,7 @@ class Int8WaveGlow:
                       frame_scales: torch.Tensor) -> torch.Tensor:
         kept = F.pad(kept, (0, self.h_max - kept.size(1))).view(frames.size(0), self.geometry.phases, self.h_max)
         args = (kept, frames, frame_scales, self.kernel_size, flow.dilations,
-                flow.start_weight, flow.start_bias, flow.in_weights, flow.in_scales, flow.phase_weights,
+                flow.start_weight, flow.start_bias, flow.first_weight, flow.in_weights, flow.in_scales, flow.phase_weights,
                 flow.phase_scales, flow.biases, flow.res_weights, flow.res_scales, flow.res_biases)
         if self._compiled:
             for tensor in args[:3]:  # one graph for every length
