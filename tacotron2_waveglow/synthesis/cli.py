@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence, TextIO
 
 from checkpoints.cli_support import OneLineArgumentParser, UsageError, report_error
+from tacotron2_waveglow.synthesis.allocator import add_malloc_argument, apply_malloc_choice
 from tacotron2_waveglow.synthesis.inference import BACKENDS, PRECISIONS
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random seed in [0, 2**63): same seed, same audio (with -i, line n uses seed + n)")
     p.add_argument("--max-decoder-steps", type=int, default=None, metavar="N",
                    help=f"frame limit per piece (default: the model's, 1000 for NVIDIA's; at most {MAX_DECODER_STEPS_LIMIT})")
+    add_malloc_argument(p, default="keep")
     p.add_argument("--plot", action="store_true", help="also write a PNG (mel + alignment) next to each WAV")
     p.add_argument("--force", action="store_true",
                    help="overwrite existing output files (with -i: redo every line instead of resuming)")
@@ -397,6 +399,7 @@ def _run(args: argparse.Namespace, stdin: TextIO) -> int:
     if args.list_voices:
         return _list_voices(args)
     _check_options(args)
+    apply_malloc_choice(args.malloc)  # before any model is loaded, so every large tensor comes from the kept heap
     if args.plot:
         from .plot import require_matplotlib
 

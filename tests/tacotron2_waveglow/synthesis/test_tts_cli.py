@@ -141,3 +141,15 @@ def test_runs_as_python_module():
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tacotron2-tts: error:") and "nope" in lines[0]
+
+
+def test_malloc_choice_is_accepted_and_leaves_the_audio_alone(cli, tmp_path, model_args):
+    outs = []
+    for choice in ("system", "keep"):
+        out = tmp_path / f"{choice}.wav"
+        status, _, stderr = cli(["Hello.", "-o", str(out), "--seed", "3", "--malloc", choice] + model_args)
+        assert status == 0, stderr
+        outs.append(_wav(out))
+    np.testing.assert_array_equal(outs[0], outs[1])
+    status, _, stderr = cli(["Hello.", "-o", str(tmp_path / "x.wav"), "--malloc", "tcmalloc"] + model_args)
+    assert status == 2 and "--malloc" in stderr and "keep" in stderr
