@@ -37,7 +37,7 @@ import torch
 from benchmarks.waveglow_bench import (CPU_PATHS, PATHS as WAVEGLOW_PATHS, bench_waveglow, format_table,
                                        median_seconds, peak_memory_mb, random_waveglow)
 from tacotron2 import Tacotron2, Tacotron2Config
-from tacotron2_waveglow.synthesis.allocator import add_malloc_argument, apply_malloc_choice
+from tacotron2_waveglow.synthesis.allocator import parse_args_applying_malloc
 
 from tacotron2_waveglow.bundles import HOP_LENGTH, SAMPLE_RATE as SAMPLING_RATE  # noqa: E402  (the voices' one source)
 STREAM_TEXT = ("The first sentence is short. The second sentence is a good deal longer than the first one was. "
@@ -180,9 +180,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, List[dict]]:
                         help="DeepLearningExamples/PyTorch/SpeechSynthesis/Tacotron2 checkout: NVIDIA's code as baseline rows")
     parser.add_argument("--no-streaming", action="store_true", help="skip the time-to-first-audio measurement")
     parser.add_argument("--json", default=None, help="write every row to this JSON file")
-    add_malloc_argument(parser, default="system")
-    args = parser.parse_args(argv)
-    malloc = apply_malloc_choice(args.malloc)
+    args, malloc = parse_args_applying_malloc(parser, argv)
     print(f"malloc: {malloc}", end="\n\n")
     taco = bench_tacotron2_rows(args.tacotron_paths, args.batch, args.decoder_steps, args.repeats, args.threads,
                                 args.nvidia_dle)

@@ -41,7 +41,7 @@ from checkpoints import load_tacotron2
 from tacotron2 import Tacotron2, Tacotron2Config
 from tacotron2.inference import FULL_PRECISIONS, PRECISIONS, REDUCED_DTYPES
 from text import text_to_sequence
-from tacotron2_waveglow.synthesis.allocator import add_malloc_argument, apply_malloc_choice
+from tacotron2_waveglow.synthesis.allocator import parse_args_applying_malloc
 
 # path name -> (device, backend, precision)
 PATHS: Dict[str, tuple] = {
@@ -417,9 +417,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--profile-steps", type=int, default=20, help="steps profiled per CPU path (0: no breakdown)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument("--json", default="tacotron2_bench.json", help="where to write the rows")
-    add_malloc_argument(parser, default="system")
-    args = parser.parse_args(argv)
-    malloc = apply_malloc_choice(args.malloc)
+    args, malloc = parse_args_applying_malloc(parser, argv)
     config = Tacotron2Config(n_mel_channels=8, symbols_embedding_dim=32, encoder_embedding_dim=32,
                              attention_rnn_dim=48, attention_dim=16, attention_location_n_filters=4,
                              decoder_rnn_dim=40, prenet_dim=24, postnet_embedding_dim=24) if args.tiny else None

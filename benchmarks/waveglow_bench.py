@@ -30,7 +30,7 @@ import torch
 
 from waveglow import WaveGlow, WaveGlowConfig, WNConfig
 from waveglow.inference import snr_db
-from tacotron2_waveglow.synthesis.allocator import add_malloc_argument, apply_malloc_choice
+from tacotron2_waveglow.synthesis.allocator import parse_args_applying_malloc
 
 from tacotron2_waveglow.bundles import HOP_LENGTH, SAMPLE_RATE as SAMPLING_RATE  # noqa: E402  (the voices' one source)
 SIGMA = 0.6
@@ -278,9 +278,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                         help="int8: keep the prepared form in DIR (a second run reports the warm-cache preparation)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument("--json", default=None, help="write the rows to this JSON file")
-    add_malloc_argument(parser, default="system")
-    args = parser.parse_args(argv)
-    malloc = apply_malloc_choice(args.malloc)
+    args, malloc = parse_args_applying_malloc(parser, argv)
     rows = bench_waveglow(args.channels, args.paths, args.batch, args.frames, args.repeats, args.threads,
                           args.chunk_frames, args.overlap_frames, nvidia_dle=args.nvidia_dle,
                           show_progress=not args.quiet, cache_dir=args.cache_dir)

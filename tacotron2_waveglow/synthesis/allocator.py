@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import sys
+from typing import Optional, Sequence, Tuple
 
 #: ``mallopt`` parameters (``<malloc.h>``)
 M_TRIM_THRESHOLD = -1
@@ -68,3 +69,11 @@ def add_malloc_argument(parser: argparse.ArgumentParser, default: str) -> None:
                         help="keep: glibc keeps freed memory for the next tensors instead of faulting in fresh "
                              "pages each call (faster on CPU; the process keeps its peak memory); system: glibc's "
                              f"defaults (default: {default})")
+
+
+def parse_args_applying_malloc(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]],
+                               default: str = "system") -> Tuple[argparse.Namespace, str]:
+    """Add ``--malloc`` to ``parser``, parse ``argv`` and apply the choice: ``(args, setting in effect)``."""
+    add_malloc_argument(parser, default)
+    args = parser.parse_args(argv)
+    return args, apply_malloc_choice(args.malloc)

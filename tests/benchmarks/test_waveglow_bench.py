@@ -21,3 +21,21 @@ def test_int8_rows_report_a_cold_then_a_warm_form_cache(tmp_path):
     assert "prep s*: the prepared form was read from --cache-dir" in format_table(second)
     assert "prep s*" not in format_table(first)
     assert len(list(tmp_path.glob("*"))) == 1
+
+
+def test_command_records_the_allocator_setting_it_ran_with(tmp_path):
+    import json
+    import platform
+    import subprocess
+    import sys
+
+    out = tmp_path / "rows.json"
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.waveglow_bench", "--channels", "8", "--frames", "4",
+                           "--paths", "reference", "fast", "--batch", "1", "--repeats", "1", "--threads", "1",
+                           "--quiet", "--malloc", "keep", "--json", str(out)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(out.read_text())
+    expected = "keep" if platform.libc_ver()[0] == "glibc" else "system"  # glibc's mallopt, or nothing to set
+    assert [r["malloc"] for r in rows] == [expected, expected]
+    assert proc.stdout.strip().endswith(f"malloc: {expected}")
