@@ -53,6 +53,14 @@ VOICE_MODEL_CONFIG: Dict[str, int] = dict(
     attention_location_n_filters=16, decoder_rnn_dim=256, prenet_dim=128, postnet_embedding_dim=128,
     max_decoder_steps=1000)
 
+#: The voice in training (``recipes/builtin_voice/progress/voice_in_training.pt``) since the twelfth session:
+#: :data:`VOICE_MODEL_CONFIG` grown with ``python -m recipes.builtin_voice.widen`` (same function at the
+#: start, then trained on), about 4.6 M parameters, 9 MB in fp16. Runs that warm-start from the progress
+#: file pass this configuration; the recipe's phases and the shipped voice keep :data:`VOICE_MODEL_CONFIG`.
+PROGRESS_MODEL_CONFIG: Dict[str, int] = dict(
+    VOICE_MODEL_CONFIG, symbols_embedding_dim=256, encoder_embedding_dim=256, attention_rnn_dim=384,
+    decoder_rnn_dim=384)
+
 
 DEFAULT_SIGMA = 0.2
 """Guided attention sigma of the trainer's ``--guided-attention-sigma`` default."""

@@ -14,7 +14,7 @@ from tacotron2_waveglow.training.cli import build_parser
 from recipes.builtin_voice import progress
 from recipes.builtin_voice.export import export_voice
 from recipes.builtin_voice.report import untrained_like, validation_pairs
-from recipes.builtin_voice.train_recipe import VOICE_MODEL_CONFIG, VoiceRecipe, main as recipe_main, training_arguments
+from recipes.builtin_voice.train_recipe import PROGRESS_MODEL_CONFIG, VOICE_MODEL_CONFIG, VoiceRecipe, main as recipe_main, training_arguments
 
 TINY = dict(n_mel_channels=8, symbols_embedding_dim=32, encoder_embedding_dim=32, attention_rnn_dim=48,
             attention_dim=16, attention_location_n_filters=4, decoder_rnn_dim=40, prenet_dim=24,
@@ -70,8 +70,9 @@ def test_recipe_commands_parse_with_the_trainer(tmp_path, phase):
         assert args.resume == str(tmp_path / "run" / folders[phase - 1] / "checkpoint_latest.pt")
 
 
-def test_recipe_model_fits_ten_megabytes_in_fp16():
-    n_params = sum(p.numel() for p in Tacotron2(Tacotron2Config(**VOICE_MODEL_CONFIG)).parameters())
+@pytest.mark.parametrize("config", [VOICE_MODEL_CONFIG, PROGRESS_MODEL_CONFIG], ids=["recipe", "in_training"])
+def test_recipe_model_fits_ten_megabytes_in_fp16(config):
+    n_params = sum(p.numel() for p in Tacotron2(Tacotron2Config(**config)).parameters())
     assert 2 * n_params <= 10 * 1024 * 1024
 
 
@@ -254,6 +255,6 @@ def test_the_committed_progress_file_is_a_voice_to_warm_start_from():
     history = progress.progress_history()
     assert history and progress.total_steps(history) > 0
     config = load_tacotron2(progress.PROGRESS_FILE).config.to_dict()
-    assert {key: config[key] for key in VOICE_MODEL_CONFIG} == VOICE_MODEL_CONFIG
+    assert {key: config[key] for key in PROGRESS_MODEL_CONFIG} == PROGRESS_MODEL_CONFIG
     stored = torch.load(progress.PROGRESS_FILE, map_location="cpu", weights_only=True)["state_dict"]
     assert all(tensor.dtype == torch.float32 for tensor in stored.values() if tensor.is_floating_point())
