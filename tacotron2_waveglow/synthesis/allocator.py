@@ -14,7 +14,8 @@ blocks stay in the heap and the next tensor of that size reuses them; the
 process then keeps its peak memory instead of giving it back between calls.
 This is what PyTorch's CPU performance guide gets from preloading jemalloc or
 tcmalloc, without a preload. It is process-wide, so the library never does
-it by itself: ``tacotron2-tts`` does it (``--malloc keep``, the default), and a
+it by itself: ``tacotron2-tts`` does it (``--malloc keep``, the default; a program
+that calls the command's ``main()`` gets it too unless it passes ``--malloc system``), and a
 program may call it once at start-up. Measured effect: docs/performance.md.
 """
 from __future__ import annotations
