@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Union
 
 from checkpoints.registry import PretrainedFile, get_pretrained_file
@@ -47,10 +48,30 @@ class TextProcessor:
             sentence gets this mark (the built-in voice needs ``"."``: it was
             trained only on sentences ending in ``. ! ?``); ``None`` speaks the
             text as given, as NVIDIA's code does.
+        arpabet: when true, each word of the cleaned text that the CMU
+            dictionary knows is read as its first pronunciation (``{ARPAbet}``,
+            :func:`text.to_arpabet`), for a voice trained on phonemes; other
+            words stay letters. The dictionary loads on first use (about a
+            second) and stays with this processor. NVIDIA's voices read letters.
     """
 
     cleaners: Tuple[str, ...] = ("english_cleaners",)
     end_punctuation: Optional[str] = None
+    arpabet: bool = False
+
+    @cached_property
+    def _dictionary(self):
+        from text import CMUDict
+
+        return CMUDict()
+
+    def spelled(self, piece: str) -> str:
+        """``piece`` as the model reads it: with ``{ARPAbet}`` words when :attr:`arpabet` is set, else as given."""
+        if not self.arpabet:
+            return piece
+        from text import to_arpabet
+
+        return to_arpabet(piece, self._dictionary, self.cleaners)
 
     def finish(self, piece: str) -> str:
         """``piece`` with :attr:`end_punctuation` added when it does not end a sentence."""
@@ -65,7 +86,7 @@ class TextProcessor:
         import torch  # imported where used: `tacotron2-tts --help` loads this module without torch
         from text import text_to_sequence
 
-        return torch.tensor(text_to_sequence(piece, list(self.cleaners)), dtype=torch.long)
+        return torch.tensor(text_to_sequence(self.spelled(piece), list(self.cleaners)), dtype=torch.long)
 
     def __call__(self, texts: Union[str, Sequence[str]]) -> Tuple[torch.Tensor, torch.Tensor]:
         """``(tokens (B, N_max) int64, lengths (B,) int64)`` for one text or a batch, zero-padded.

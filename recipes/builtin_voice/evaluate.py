@@ -30,7 +30,7 @@ import torch
 from torch import Tensor
 
 from audio import TacotronSTFT, load_wav, save_wav
-from text import text_to_sequence
+from tacotron2_waveglow.bundles import NVIDIA_TEXT, TextProcessor
 from recipes.builtin_voice.files import atomic_write_text
 from recipes.builtin_voice.metrics import (alignment_monotonicity, alignment_reaches_end, duration_ratio,
                                            mel_cepstral_distortion, mel_dynamics)
@@ -148,10 +148,14 @@ def _reference_mel(path: PathLike, taco_stft: TacotronSTFT) -> Tuple[Tensor, int
 def evaluate_sentence(model: torch.nn.Module, vocoder: Vocoder, text: str, reference_wav: PathLike,
                       taco_stft: TacotronSTFT, *, seed: int = 0, criteria: Criteria = Criteria(),
                       max_decoder_steps: Optional[int] = None, n_mfcc: int = 13,
-                      cleaner_names: Sequence[str] = ("english_cleaners",),
+                      text_processor: TextProcessor = NVIDIA_TEXT,
                       audio_path: Optional[PathLike] = None) -> SentenceEvaluation:
-    """Speak ``text`` once and compare it with ``reference_wav``; write the audio to ``audio_path`` if given."""
-    ids = text_to_sequence(text, tuple(cleaner_names))
+    """Speak ``text`` once and compare it with ``reference_wav``; write the audio to ``audio_path`` if given.
+
+    ``text_processor`` turns the text into symbol ids as the voice was trained (letters, or
+    ``{ARPAbet}`` words for a phoneme voice); no end punctuation is added.
+    """
+    ids = text_processor.encode(text).tolist()
     mel, alignment, mel_length, hit_limit = _synthesize(model, ids, seed, max_decoder_steps)
     with torch.no_grad():
         audio = vocoder(mel[None].to(_model_device(model)))
@@ -177,7 +181,7 @@ def evaluate_voice(model: torch.nn.Module, vocoder: Vocoder, pairs: Sequence[Tup
                    taco_stft: Optional[TacotronSTFT] = None, seed: int = 0,
                    criteria: Criteria = Criteria(), max_decoder_steps: Optional[int] = None,
                    n_mfcc: int = 13, json_path: Optional[PathLike] = None,
-                   audio_dir: Optional[PathLike] = None) -> VoiceEvaluation:
+                   audio_dir: Optional[PathLike] = None, text_processor: TextProcessor = NVIDIA_TEXT) -> VoiceEvaluation:
     """Evaluate ``model`` on ``(text, reference_wav_path)`` pairs.
 
     Args:
@@ -196,6 +200,7 @@ def evaluate_voice(model: torch.nn.Module, vocoder: Vocoder, pairs: Sequence[Tup
         n_mfcc: cepstra for the MCD (capped at ``n_mel_channels``).
         json_path: where to write the results as JSON, if given.
         audio_dir: folder (created) for the vocoded audio ``01.wav``, ``02.wav``, ..., if given.
+        text_processor: text -> symbol ids as the voice was trained (default NVIDIA's letters).
 
     Raises:
         ValueError: no pairs, or a reference WAV that cannot be read at the
@@ -208,7 +213,7 @@ def evaluate_voice(model: torch.nn.Module, vocoder: Vocoder, pairs: Sequence[Tup
     if audio_dir is not None:
         Path(audio_dir).mkdir(parents=True, exist_ok=True)
     results = [evaluate_sentence(model, vocoder, text, wav, taco_stft, seed=seed + i, criteria=criteria,
-                                 max_decoder_steps=max_decoder_steps, n_mfcc=n_mfcc,
+                                 max_decoder_steps=max_decoder_steps, n_mfcc=n_mfcc, text_processor=text_processor,
                                  audio_path=None if audio_dir is None else Path(audio_dir) / f"{i + 1:02d}.wav")
                for i, (text, wav) in enumerate(pairs)]
     evaluation = VoiceEvaluation(results, criteria)

@@ -47,9 +47,8 @@ import torch
 from audio import TacotronSTFT, load_wav, save_wav
 from checkpoints import load_tacotron2
 from tacotron2 import Tacotron2
-from text import text_to_sequence
 from text.cleaners import english_cleaners
-from tacotron2_waveglow.bundles import BUILTIN_VOICE, get_voice
+from tacotron2_waveglow.bundles import BUILTIN_VOICE, NVIDIA_TEXT, TextProcessor, get_voice
 from tacotron2_waveglow.training.plots import save_alignment_png
 from tacotron2_waveglow.synthesis.vocoders import GriffinLimVocoder
 from recipes.builtin_voice.corpus import TRAIN_FILELIST, VAL_FILELIST
@@ -96,13 +95,13 @@ def builtin_vocoder(n_mel_channels: int = 80) -> GriffinLimVocoder:
 
 
 def evaluate_model(model: Tacotron2, pairs: Sequence[Tuple[str, PathLike]], json_path: Optional[PathLike] = None,
-                   vocoder: Optional[GriffinLimVocoder] = None,
-                   audio_dir: Optional[PathLike] = None) -> VoiceEvaluation:
+                   vocoder: Optional[GriffinLimVocoder] = None, audio_dir: Optional[PathLike] = None,
+                   text_processor: TextProcessor = NVIDIA_TEXT) -> VoiceEvaluation:
     """:func:`recipes.builtin_voice.evaluate.evaluate_voice` with a Griffin-Lim vocoder (default :func:`builtin_vocoder`)."""
     n_mels = model.config.n_mel_channels
     vocoder = vocoder if vocoder is not None else builtin_vocoder(n_mels)
     return evaluate_voice(model.eval(), vocoder.waveform, pairs, taco_stft=TacotronSTFT(n_mel_channels=n_mels),
-                          json_path=json_path, audio_dir=audio_dir)
+                          json_path=json_path, audio_dir=audio_dir, text_processor=text_processor)
 
 
 def teacher_references(teacher: Teacher, sentences: Sequence[str], out_dir: PathLike,
@@ -145,7 +144,8 @@ def wer_row(recognizer: PocketSphinxRecognizer, sentences: Sequence[str], voice_
 
 
 def teacher_forced_wavs(model: Tacotron2, sentences: Sequence[str], teacher_wavs: Sequence[PathLike],
-                        out_dir: PathLike, vocoder: GriffinLimVocoder, seed: int = 0) -> List[Path]:
+                        out_dir: PathLike, vocoder: GriffinLimVocoder, seed: int = 0,
+                        text_processor: TextProcessor = NVIDIA_TEXT) -> List[Path]:
     """Each sentence spoken with teacher forcing on its teacher WAV's mel: ``out_dir/01.wav`` ...
 
     The decoder reads the teacher's previous frame at every step (prenet
@@ -159,7 +159,7 @@ def teacher_forced_wavs(model: Tacotron2, sentences: Sequence[str], teacher_wavs
     stft = TacotronSTFT(n_mel_channels=n_mels)
     paths = []
     for i, (sentence, wav) in enumerate(zip(sentences, teacher_wavs)):
-        ids = torch.tensor([text_to_sequence(sentence)], dtype=torch.long)
+        ids = text_processor.encode(sentence)[None]
         target = stft.mel_spectrogram(load_wav(wav, stft.sampling_rate)[None])
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             torch.manual_seed(seed + i)
@@ -174,9 +174,10 @@ def is_shippable(checks: Dict[str, float], wer: Dict[str, Any], max_gap: float =
     return checks["passed"] == 1.0 and wer["gap"] <= max_gap
 
 
-def save_sentence_alignment(model: Tacotron2, text: str, path: PathLike, seed: int = 0) -> Optional[Path]:
+def save_sentence_alignment(model: Tacotron2, text: str, path: PathLike, seed: int = 0,
+                            text_processor: TextProcessor = NVIDIA_TEXT) -> Optional[Path]:
     """Plot the inference alignment ``(decoder steps, encoder steps)`` of ``text`` to ``path``."""
-    ids = torch.tensor([text_to_sequence(text)], dtype=torch.long)
+    ids = text_processor.encode(text)[None]
     with torch.random.fork_rng(devices=[]), torch.no_grad():
         torch.manual_seed(seed)
         _, lengths, alignments = model.infer(ids, torch.tensor([ids.shape[1]]))
@@ -187,8 +188,14 @@ def save_sentence_alignment(model: Tacotron2, text: str, path: PathLike, seed: i
 def build_report(checkpoint: PathLike, out: PathLike, *, teacher: Union[str, Teacher] = DEFAULT_TEACHER,
                  sentences: Sequence[str] = HELDOUT_SENTENCES, sentence_set: str = HELDOUT_NAME,
                  corpus: Optional[PathLike] = None, n: int = 20, baseline: bool = True,
-                 recognizer: Optional[PocketSphinxRecognizer] = None) -> Dict[str, Any]:
-    """Evaluate ``checkpoint`` and write the files listed in the module docstring; returns the summary."""
+                 recognizer: Optional[PocketSphinxRecognizer] = None, phonemes: bool = False) -> Dict[str, Any]:
+    """Evaluate ``checkpoint`` and write the files listed in the module docstring; returns the summary.
+
+    ``phonemes``: the voice was trained on ``{ARPAbet}`` words (:mod:`recipes.builtin_voice.phonemes`), so
+    its text is given to it that way (``TextProcessor(arpabet=True)``); the teacher and the recogniser's
+    reference transcripts still get the plain sentences.
+    """
+    processor = TextProcessor(arpabet=phonemes)
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     teacher = get_teacher(teacher)
@@ -196,14 +203,16 @@ def build_report(checkpoint: PathLike, out: PathLike, *, teacher: Union[str, Tea
     model = load_tacotron2(checkpoint)
     vocoder = builtin_vocoder(model.config.n_mel_channels)
     pairs = teacher_references(teacher, sentences, out_dir / "teacher")
-    heldout = evaluate_model(model, pairs, out_dir / "eval_heldout.json", vocoder, audio_dir=out_dir / "voice")
+    heldout = evaluate_model(model, pairs, out_dir / "eval_heldout.json", vocoder, audio_dir=out_dir / "voice",
+                             text_processor=processor)
     checks = heldout.summary()
     wer = wer_row(recognizer, sentences, [s.audio_path for s in heldout.sentences], [wav for _, wav in pairs],
                   sentence_set)
-    forced = teacher_forced_wavs(model, sentences, [wav for _, wav in pairs], out_dir / "teacher_forced", vocoder)
+    forced = teacher_forced_wavs(model, sentences, [wav for _, wav in pairs], out_dir / "teacher_forced", vocoder,
+                                 text_processor=processor)
     forced_wer = word_error_rate(list(sentences), [recognizer.transcribe_file(path) for path in forced])
     summary: Dict[str, Any] = {
-        "checkpoint": os.fspath(checkpoint), "teacher": teacher.describe(),
+        "checkpoint": os.fspath(checkpoint), "teacher": teacher.describe(), "text_input": "arpabet" if phonemes else "letters",
         "vocoder": {"name": vocoder.name, "n_iters": vocoder.n_iters, "power": vocoder.power,
                     "momentum": vocoder.momentum},
         "heldout": {"sentence_set": sentence_set, "checks": checks}, "wer": wer,
@@ -211,17 +220,19 @@ def build_report(checkpoint: PathLike, out: PathLike, *, teacher: Union[str, Tea
         "ship": is_shippable(checks, wer), "max_wer_gap": MAX_WER_GAP}
     if corpus is not None:
         val = validation_pairs(corpus, n)
-        summary["trained"] = evaluate_model(model, val, out_dir / "eval_trained.json", vocoder).summary()
+        summary["trained"] = evaluate_model(model, val, out_dir / "eval_trained.json", vocoder,
+                                            text_processor=processor).summary()
         if baseline:
             summary["untrained"] = evaluate_model(untrained_like(model), val, out_dir / "eval_untrained.json",
-                                                  vocoder).summary()
+                                                  vocoder, text_processor=processor).summary()
         summary["teacher_forced_on_corpus"] = {}
         for name, rows in (("seen", corpus_pairs(corpus, TRAIN_FILELIST, n)), ("unseen", val)):
             texts, wavs = [text for text, _ in rows], [wav for _, wav in rows]
-            forced_wavs = teacher_forced_wavs(model, texts, wavs, out_dir / f"teacher_forced_{name}", vocoder)
+            forced_wavs = teacher_forced_wavs(model, texts, wavs, out_dir / f"teacher_forced_{name}", vocoder,
+                                              text_processor=processor)
             summary["teacher_forced_on_corpus"][name] = wer_row(recognizer, texts, forced_wavs, wavs,
                                                                 f"corpus {name}: first {n}")
-    save_sentence_alignment(model, sentences[0], out_dir / "alignment.png")
+    save_sentence_alignment(model, sentences[0], out_dir / "alignment.png", text_processor=processor)
     atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
 
@@ -235,11 +246,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--corpus", default=None, help="also evaluate this corpus's validation sentences")
     parser.add_argument("--n", type=int, default=20, help="corpus validation sentences to use (with --corpus)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the untrained baseline (with --corpus)")
+    parser.add_argument("--phonemes", action="store_true",
+                        help="the voice reads {ARPAbet} words (trained with recipes.builtin_voice.phonemes)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         summary = build_report(args.checkpoint, args.out, teacher=args.teacher, corpus=args.corpus, n=args.n,
-                               baseline=not args.no_baseline)
+                               baseline=not args.no_baseline, phonemes=args.phonemes)
     except (ValueError, RuntimeError) as error:  # missing teacher or recogniser: RuntimeError subclasses
         logger.error("error: %s", error)
         return 2

@@ -131,7 +131,7 @@ def export_onnx(out_dir: PathLike, tacotron2: Optional[Tacotron2] = None, wavegl
         opset: ONNX opset, one of :data:`SUPPORTED_OPSETS`.
         precision: ``"fp32"``, or ``"fp16"`` (every graph in half precision, for GPU runtimes; verified
             on ONNX Runtime's CPU provider against our fp32 model with :data:`~tacotron2_waveglow.onnx.verify.FP16_TOLERANCES`).
-        text_processor: the cleaners and end punctuation recorded in the manifest.
+        text_processor: the cleaners, end punctuation and ARPAbet setting recorded in the manifest.
         force: replace an existing export in ``out_dir``.
         verify: run :func:`~tacotron2_waveglow.onnx.verify.verify_export` before publishing.
         tolerances: per-check overrides of the verification tolerances.
@@ -161,7 +161,8 @@ def export_onnx(out_dir: PathLike, tacotron2: Optional[Tacotron2] = None, wavegl
     _check_out_dir(out_dir, force)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(opset=opset, precision=precision, package_version=package_version(),
-                        cleaners=list(text_processor.cleaners), end_punctuation=text_processor.end_punctuation)
+                        cleaners=list(text_processor.cleaners), end_punctuation=text_processor.end_punctuation,
+                        arpabet=text_processor.arpabet)
     dtype = torch.float16 if precision == "fp16" else torch.float32
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=out_dir.parent))
     try:

@@ -76,6 +76,7 @@ class Manifest:
     symbols: Optional[List[str]] = None
     cleaners: Optional[List[str]] = None
     end_punctuation: Optional[str] = None
+    arpabet: bool = False
     graphs: Dict[str, GraphSpec] = field(default_factory=dict)
     tolerances: Dict[str, float] = field(default_factory=dict)
     verification: Dict[str, float] = field(default_factory=dict)
@@ -104,7 +105,7 @@ class Manifest:
         return cls(**fields_, format_version=version, graphs=graphs,
                    tacotron2_config=data.get("tacotron2_config"), waveglow_config=data.get("waveglow_config"),
                    symbols=data.get("symbols"), cleaners=data.get("cleaners"),
-                   end_punctuation=data.get("end_punctuation"),
+                   end_punctuation=data.get("end_punctuation"), arpabet=bool(data.get("arpabet", False)),
                    tolerances=dict(data.get("tolerances") or {}),
                    verification=dict(data.get("verification") or {}))
 

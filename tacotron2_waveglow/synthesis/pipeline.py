@@ -149,7 +149,7 @@ class Synthesizer:
             raise ValueError(f"{onnx_dir} holds no Tacotron 2 graphs; export one with tacotron2-export-onnx --tacotron2")
         manifest = taco.manifest
         kwargs.setdefault("text_processor", TextProcessor(tuple(manifest.cleaners or NVIDIA_TEXT.cleaners),
-                                                          manifest.end_punctuation))
+                                                          manifest.end_punctuation, manifest.arpabet))
         return cls(taco, glow, **kwargs)
 
     def split(self, text: str, max_decoder_steps: Optional[int] = None) -> List[str]:

