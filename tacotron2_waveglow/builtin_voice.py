@@ -7,12 +7,15 @@ using it needs only this checkpoint and the library.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Mapping, Union
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Union
 
 import torch
 
 from checkpoints import load_tacotron2
 from tacotron2 import Tacotron2
+
+if TYPE_CHECKING:
+    from .bundles import TextProcessor
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "data"
 """Folder of the package's data files."""
@@ -20,6 +23,9 @@ BUILTIN_VOICE_NAME = "voice_tacotron2.pt"
 """File name of the shipped Tacotron 2 checkpoint in :data:`BUILTIN_DIR`."""
 VOICE_KEY = "voice"
 """Checkpoint entry with the voice's description (corpus, recipe, training steps)."""
+TEXT_PROCESSOR_KEY = "text_processor"
+"""Entry of the voice's description with its text front end (``TextProcessor.to_dict()``); absent in a
+voice that reads letters with the bundle's defaults."""
 BUILTIN_END_PUNCTUATION = "."
 """Mark added to text pieces that do not end a sentence: the built-in voice was trained only on
 sentences ending in ``. ! ?`` and does not stop without one (its bundle's text processor adds it)."""
@@ -54,5 +60,22 @@ def builtin_voice_info() -> Dict[str, Any]:
     return dict(info) if isinstance(info, Mapping) else {}
 
 
+def builtin_text_processor(default: "TextProcessor") -> "TextProcessor":
+    """The text front end the shipped voice file records under :data:`TEXT_PROCESSOR_KEY`, else ``default``.
+
+    Raises:
+        ValueError: the file records malformed settings.
+    """
+    from .bundles import TextProcessor
+
+    try:
+        entry = builtin_voice_info().get(TEXT_PROCESSOR_KEY)
+    except FileNotFoundError:  # loading the voice itself reports the missing file
+        return default
+    if entry is None:
+        return default
+    return TextProcessor.from_dict(entry, where=f"{BUILTIN_VOICE_NAME}'s {VOICE_KEY}.{TEXT_PROCESSOR_KEY}")
+
+
 __all__ = ["BUILTIN_DIR", "BUILTIN_VOICE_NAME", "BUILTIN_END_PUNCTUATION", "VOICE_KEY", "builtin_voice_path",
-           "load_builtin_voice", "builtin_voice_info"]
+           "load_builtin_voice", "builtin_voice_info", "builtin_text_processor", "TEXT_PROCESSOR_KEY"]

@@ -59,6 +59,26 @@ class TextProcessor:
     end_punctuation: Optional[str] = None
     arpabet: bool = False
 
+    def to_dict(self) -> Dict[str, object]:
+        """JSON-ready settings (what a voice file or an ONNX manifest records)."""
+        return {"cleaners": list(self.cleaners), "end_punctuation": self.end_punctuation, "arpabet": self.arpabet}
+
+    @classmethod
+    def from_dict(cls, data: object, where: str = "text processor settings") -> "TextProcessor":
+        """The processor :meth:`to_dict` described; ``ValueError`` naming ``where`` for anything malformed."""
+        from text.cleaners import CLEANERS
+
+        if not isinstance(data, dict) or not set(data) <= {"cleaners", "end_punctuation", "arpabet"}:
+            raise ValueError(f"{where}: expected a dict with cleaners, end_punctuation and arpabet, got {data!r:.200}")
+        cleaners = data.get("cleaners", list(cls.cleaners))
+        end = data.get("end_punctuation")
+        arpabet = data.get("arpabet", False)
+        if (not isinstance(cleaners, (list, tuple)) or not all(isinstance(c, str) and c in CLEANERS for c in cleaners)
+                or not (end is None or isinstance(end, str)) or not isinstance(arpabet, bool)):
+            raise ValueError(f"{where}: cleaners must be names from text.cleaners ({', '.join(CLEANERS)}), "
+                             f"end_punctuation a string or null, arpabet true or false; got {data!r:.200}")
+        return cls(tuple(cleaners), end, arpabet)
+
     @cached_property
     def _dictionary(self):
         from text import CMUDict
@@ -157,7 +177,15 @@ class Voice:
         return all(cached_path(f, cache_dir).is_file() for f in self.files)
 
     def get_text_processor(self) -> TextProcessor:
-        """The :class:`TextProcessor` its Tacotron 2 was trained with."""
+        """The :class:`TextProcessor` its Tacotron 2 was trained with.
+
+        For the built-in voice, the one its shipped file records (a phoneme voice reads ``{ARPAbet}``),
+        else :attr:`text_processor`.
+        """
+        if self.tacotron2_file is None:
+            from .builtin_voice import builtin_text_processor
+
+            return builtin_text_processor(self.text_processor)
         return self.text_processor
 
     def get_tacotron2(self, *, cache_dir: Optional[PathLike] = None, progress: bool = True,

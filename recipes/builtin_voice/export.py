@@ -9,14 +9,15 @@ import torch
 
 from checkpoints import load_tacotron2, save_checkpoint
 from tacotron2 import Tacotron2, Tacotron2Config
-from tacotron2_waveglow.builtin_voice import VOICE_KEY
+from tacotron2_waveglow.builtin_voice import TEXT_PROCESSOR_KEY, VOICE_KEY
+from tacotron2_waveglow.bundles import TextProcessor
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 
 def export_voice(training_checkpoint: PathLike, out_path: PathLike, *,
                  info: Optional[Mapping[str, Any]] = None, max_decoder_steps: Optional[int] = None,
-                 dtype: torch.dtype = torch.float16) -> Path:
+                 dtype: torch.dtype = torch.float16, text_processor: Optional[TextProcessor] = None) -> Path:
     """Write a training checkpoint as a shippable hub-layout file (``dtype`` weights, no optimizer).
 
     Args:
@@ -26,6 +27,9 @@ def export_voice(training_checkpoint: PathLike, out_path: PathLike, *,
         info: JSON-like description stored under ``'voice'``.
         max_decoder_steps: replaces the config's decoder step limit, if given.
         dtype: floating-point dtype of the stored weights.
+        text_processor: the text front end the voice was trained with, recorded in ``info`` so that the
+            ``builtin`` bundle, the CLI and the pipeline give it text that way (a phoneme voice:
+            ``TextProcessor(end_punctuation=".", arpabet=True)``); ``None`` records nothing (letters).
     """
     model = load_tacotron2(training_checkpoint)
     if max_decoder_steps is not None:
@@ -34,7 +38,10 @@ def export_voice(training_checkpoint: PathLike, out_path: PathLike, *,
         config = model.config.to_dict()
         config["max_decoder_steps"] = max_decoder_steps
         model = _with_config(model, config)
-    extra = {VOICE_KEY: dict(info)} if info else None
+    info = dict(info or {})
+    if text_processor is not None:
+        info[TEXT_PROCESSOR_KEY] = text_processor.to_dict()
+    extra = {VOICE_KEY: info} if info else None
     return save_checkpoint(model, out_path, dtype=dtype, extra=extra)
 
 

@@ -90,7 +90,7 @@ def _load(args: argparse.Namespace):
     if args.tacotron2 is not None:
         taco = load_tacotron2(args.tacotron2, config=_config(args.tacotron2_config, "--tacotron2-config"))
     elif voice is not None:
-        taco, processor = voice.get_tacotron2(cache_dir=args.cache_dir, progress=not args.quiet), voice.text_processor
+        taco, processor = voice.get_tacotron2(cache_dir=args.cache_dir, progress=not args.quiet), voice.get_text_processor()
     if args.waveglow is not None:
         glow = load_waveglow(args.waveglow, config=_config(args.waveglow_config, "--waveglow-config"))
     elif voice is not None and voice.waveglow_file is not None:

@@ -45,7 +45,7 @@ def load_models(tacotron2: Optional[PathLike] = None, waveglow: Optional[PathLik
         processor = NVIDIA_TEXT
     elif bundle is not None:
         taco = bundle.get_tacotron2(cache_dir=cache_dir, progress=progress)
-        taco_source, processor = f"voice {bundle.name} ({bundle.description})", bundle.text_processor
+        taco_source, processor = f"voice {bundle.name} ({bundle.description})", bundle.get_text_processor()
     else:
         raise ValueError("no tacotron2 weights: pass a checkpoint path or a voice name")
     glow, glow_source = None, None

@@ -129,7 +129,7 @@ class Synthesizer:
         glow = bundle.get_waveglow(cache_dir=cache_dir, progress=progress) if bundle.waveglow_file else None
         kwargs.setdefault("vocoder", bundle.vocoder_name)
         return cls(bundle.get_tacotron2(cache_dir=cache_dir, progress=progress), glow,
-                   text_processor=bundle.text_processor, sample_rate=bundle.sample_rate, **kwargs)
+                   text_processor=bundle.get_text_processor(), sample_rate=bundle.sample_rate, **kwargs)
 
     @classmethod
     def from_onnx(cls, onnx_dir: str, *, threads: Optional[int] = None, **kwargs) -> "Synthesizer":

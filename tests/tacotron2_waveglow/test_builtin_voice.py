@@ -45,3 +45,27 @@ def test_speaks_a_validation_sentence_with_a_monotonic_alignment(voice):
     assert alignment_monotonicity(alignment) >= 0.95
     assert alignment_reaches_end(alignment, len(ids), last_k=3)
     assert torch.isfinite(mel[0, :, :frames]).all()
+
+
+def test_the_shipped_voice_reads_letters_with_a_closing_full_stop():
+    from tacotron2_waveglow.bundles import TextProcessor, get_voice
+    assert get_voice("builtin").get_text_processor() == TextProcessor(end_punctuation=".")
+
+
+def test_a_voice_file_that_records_phonemes_gets_its_text_as_phonemes(tmp_path, monkeypatch):
+    import tacotron2_waveglow.builtin_voice as builtin
+    from recipes.builtin_voice.export import export_voice
+    from tacotron2 import Tacotron2, Tacotron2Config
+    from tacotron2_waveglow.bundles import TextProcessor, get_voice
+    from checkpoints import save_checkpoint
+
+    tiny = save_checkpoint(Tacotron2(Tacotron2Config(symbols_embedding_dim=16, encoder_embedding_dim=16,
+                                                     attention_rnn_dim=16, decoder_rnn_dim=16, prenet_dim=16,
+                                                     postnet_embedding_dim=16)), tmp_path / "tiny.pt")
+    phonemes = TextProcessor(end_punctuation=".", arpabet=True)
+    export_voice(tiny, tmp_path / "data" / BUILTIN_VOICE_NAME, info={"iterations": 1}, text_processor=phonemes)
+    monkeypatch.setattr(builtin, "BUILTIN_DIR", tmp_path / "data")
+    assert builtin.builtin_voice_info() == {"iterations": 1, "text_processor": phonemes.to_dict()}
+    assert get_voice("builtin").get_text_processor() == phonemes
+    from tacotron2_waveglow.synthesis.models import load_models
+    assert load_models(voice="builtin", need_waveglow=False).text_processor == phonemes  # what the CLI uses

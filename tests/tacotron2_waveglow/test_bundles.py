@@ -77,3 +77,12 @@ def test_an_arpabet_processor_reads_dictionary_words_as_their_phonemes():
     assert int(lengths[0]) == len(pronunciations["hello"][0]) + len(" qzxv.")
     assert NVIDIA_TEXT.encode("Hello").tolist() == text_to_sequence("Hello")  # letters unless asked
     assert processor == TextProcessor(end_punctuation=".", arpabet=True)  # the loaded dictionary is not a field
+
+
+def test_processor_settings_round_trip_and_malformed_ones_are_refused():
+    phonemes = TextProcessor(("english_cleaners",), ".", True)
+    assert TextProcessor.from_dict(phonemes.to_dict()) == phonemes
+    assert TextProcessor.from_dict({}) == NVIDIA_TEXT
+    for bad in ({"cleaners": ["rm -rf"]}, {"arpabet": "yes"}, {"end_punctuation": 1}, {"extra": 1}, ["x"]):
+        with pytest.raises(ValueError, match="voice.pt"):
+            TextProcessor.from_dict(bad, where="voice.pt")
