@@ -26,7 +26,8 @@ import torch
 
 from checkpoints.errors import CheckpointError
 from recipes.builtin_voice.export import export_voice
-from tacotron2_waveglow.builtin_voice import VOICE_KEY
+from tacotron2_waveglow.builtin_voice import BUILTIN_END_PUNCTUATION, VOICE_KEY
+from tacotron2_waveglow.bundles import TextProcessor
 from tacotron2_waveglow.training.checkpointing import load_training_checkpoint
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -62,7 +63,7 @@ def total_steps(history: Sequence[Mapping[str, Any]]) -> int:
 
 def save_progress(training_checkpoint: PathLike, *, corpus: str, options: str,
                   report: Optional[Mapping[str, Any]] = None, out: PathLike = PROGRESS_FILE,
-                  date: Optional[str] = None, update_last: bool = False) -> Path:
+                  date: Optional[str] = None, update_last: bool = False, phonemes: bool = False) -> Path:
     """Write ``training_checkpoint``'s weights to ``out`` with one more session in its history.
 
     Args:
@@ -76,13 +77,20 @@ def save_progress(training_checkpoint: PathLike, *, corpus: str, options: str,
         date: the session's date, ``YYYY-MM-DD`` (today, UTC, by default).
         update_last: replace the history's last session instead of adding one: a later
             checkpoint of the same run (its steps already count the earlier ones).
+        phonemes: the voice reads ``{ARPAbet}`` words (:mod:`recipes.builtin_voice.phonemes`); the file
+            records it as its text processor, which the report and the next session's commands follow.
 
     Raises:
         CheckpointError: the checkpoint is not a training checkpoint, or ``out`` is not a progress file.
-        ValueError: empty descriptions, or ``update_last`` with no session to update.
+        ValueError: empty descriptions, ``update_last`` with no session to update, or a report made
+            with the other text input than ``phonemes`` says.
     """
     if not corpus.strip() or not options.strip():
         raise ValueError("corpus and options must describe the session; got an empty string")
+    text_input = "arpabet" if phonemes else "letters"
+    if report and report.get("text_input", text_input) != text_input:
+        raise ValueError(f"the report gave the voice {report['text_input']} but the session is saved as reading "
+                         f"{text_input}; {'drop' if phonemes else 'add'} --phonemes")
     history = progress_history(out)
     if update_last:
         if not history:
@@ -96,7 +104,8 @@ def save_progress(training_checkpoint: PathLike, *, corpus: str, options: str,
     history.append(entry)
     info = {"status": STATUS, "total_steps": total_steps(history), "history": history}
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    return export_voice(training_checkpoint, out, info=info, dtype=torch.float32)
+    processor = TextProcessor(end_punctuation=BUILTIN_END_PUNCTUATION, arpabet=True) if phonemes else None
+    return export_voice(training_checkpoint, out, info=info, dtype=torch.float32, text_processor=processor)
 
 
 def report_headline(report_dir: PathLike) -> Dict[str, Any]:
@@ -110,6 +119,8 @@ def report_headline(report_dir: PathLike) -> Dict[str, Any]:
     except (KeyError, TypeError) as error:
         raise ValueError(f"{path} is not a report's summary (no {error}); give the folder "
                          "python -m recipes.builtin_voice.report wrote") from None
+    if "text_input" in summary:
+        headline["text_input"] = summary["text_input"]
     if "wer_teacher_forced" in summary:
         headline["wer_teacher_forced"] = summary["wer_teacher_forced"]["voice"]
     dynamics = summary["heldout"]["checks"].get("mean_dynamics_ratio")
@@ -142,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     save.add_argument("--options", required=True, help="the session's trainer options")
     save.add_argument("--report", type=Path, default=None, help="the session's report folder (with summary.json)")
     save.add_argument("--out", type=Path, default=PROGRESS_FILE)
+    save.add_argument("--phonemes", action="store_true",
+                      help="the voice reads {ARPAbet} words (recipes.builtin_voice.phonemes); recorded in the file")
     save.add_argument("--update-last", action="store_true",
                       help="replace the last session (a later checkpoint of the same run) instead of adding one")
     show = commands.add_parser("show", help="print the training history")
@@ -156,7 +169,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "save":
             report = report_headline(args.report) if args.report else None
             path = save_progress(args.checkpoint, corpus=args.corpus, options=args.options, report=report,
-                                 out=args.out, update_last=args.update_last)
+                                 out=args.out, update_last=args.update_last, phonemes=args.phonemes)
             print(format_history(progress_history(path)))
             print(f"wrote {path}")
         else:

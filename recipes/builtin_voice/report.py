@@ -48,6 +48,7 @@ from audio import TacotronSTFT, load_wav, save_wav
 from checkpoints import load_tacotron2
 from tacotron2 import Tacotron2
 from text.cleaners import english_cleaners
+from tacotron2_waveglow.builtin_voice import TEXT_PROCESSOR_KEY, VOICE_KEY
 from tacotron2_waveglow.bundles import BUILTIN_VOICE, NVIDIA_TEXT, TextProcessor, get_voice
 from tacotron2_waveglow.training.plots import save_alignment_png
 from tacotron2_waveglow.synthesis.vocoders import GriffinLimVocoder
@@ -169,6 +170,14 @@ def teacher_forced_wavs(model: Tacotron2, sentences: Sequence[str], teacher_wavs
     return paths
 
 
+def recorded_text_processor(checkpoint: PathLike) -> TextProcessor:
+    """The text processor a voice or progress file records (``voice.text_processor``), else NVIDIA's letters."""
+    stored = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    info = stored.get(VOICE_KEY) if isinstance(stored, dict) else None
+    entry = info.get(TEXT_PROCESSOR_KEY) if isinstance(info, dict) else None
+    return NVIDIA_TEXT if entry is None else TextProcessor.from_dict(entry, where=f"{os.fspath(checkpoint)}")
+
+
 def is_shippable(checks: Dict[str, float], wer: Dict[str, Any], max_gap: float = MAX_WER_GAP) -> bool:
     """Every held-out sentence passes every check and the voice trails its teacher by at most ``max_gap`` WER points."""
     return checks["passed"] == 1.0 and wer["gap"] <= max_gap
@@ -188,13 +197,17 @@ def save_sentence_alignment(model: Tacotron2, text: str, path: PathLike, seed: i
 def build_report(checkpoint: PathLike, out: PathLike, *, teacher: Union[str, Teacher] = DEFAULT_TEACHER,
                  sentences: Sequence[str] = HELDOUT_SENTENCES, sentence_set: str = HELDOUT_NAME,
                  corpus: Optional[PathLike] = None, n: int = 20, baseline: bool = True,
-                 recognizer: Optional[PocketSphinxRecognizer] = None, phonemes: bool = False) -> Dict[str, Any]:
+                 recognizer: Optional[PocketSphinxRecognizer] = None,
+                 phonemes: Optional[bool] = None) -> Dict[str, Any]:
     """Evaluate ``checkpoint`` and write the files listed in the module docstring; returns the summary.
 
-    ``phonemes``: the voice was trained on ``{ARPAbet}`` words (:mod:`recipes.builtin_voice.phonemes`), so
-    its text is given to it that way (``TextProcessor(arpabet=True)``); the teacher and the recogniser's
-    reference transcripts still get the plain sentences.
+    ``phonemes``: whether the voice reads ``{ARPAbet}`` words (:mod:`recipes.builtin_voice.phonemes`), so
+    that its text is given to it that way (``TextProcessor(arpabet=True)``); ``None``: as the checkpoint
+    records (a progress or voice file saved with its text processor), else letters. The teacher and the
+    recogniser's reference transcripts always get the plain sentences.
     """
+    if phonemes is None:
+        phonemes = recorded_text_processor(checkpoint).arpabet
     processor = TextProcessor(arpabet=phonemes)
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -246,8 +259,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--corpus", default=None, help="also evaluate this corpus's validation sentences")
     parser.add_argument("--n", type=int, default=20, help="corpus validation sentences to use (with --corpus)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the untrained baseline (with --corpus)")
-    parser.add_argument("--phonemes", action="store_true",
-                        help="the voice reads {ARPAbet} words (trained with recipes.builtin_voice.phonemes)")
+    parser.add_argument("--phonemes", action="store_true", default=None,
+                        help="the voice reads {ARPAbet} words (trained with recipes.builtin_voice.phonemes); "
+                             "default: as the checkpoint records, else letters")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
