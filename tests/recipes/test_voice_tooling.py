@@ -258,6 +258,8 @@ def test_the_committed_progress_file_is_a_voice_to_warm_start_from():
     assert {key: config[key] for key in PROGRESS_MODEL_CONFIG} == PROGRESS_MODEL_CONFIG
     stored = torch.load(progress.PROGRESS_FILE, map_location="cpu", weights_only=True)["state_dict"]
     assert all(tensor.dtype == torch.float32 for tensor in stored.values() if tensor.is_floating_point())
+    from recipes.builtin_voice.report import recorded_text_processor
+    assert recorded_text_processor(progress.PROGRESS_FILE).arpabet  # it reads phonemes (docs/voice.md)
 
 
 def test_a_phoneme_session_is_recorded_and_the_report_follows_it(tmp_path):
