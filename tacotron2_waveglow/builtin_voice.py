@@ -53,29 +53,41 @@ def load_builtin_voice(map_location: Union[str, torch.device] = "cpu") -> Tacotr
     return load_tacotron2(builtin_voice_path(), map_location=map_location)
 
 
-def builtin_voice_info() -> Dict[str, Any]:
-    """The ``voice`` entry of the shipped checkpoint (teacher, recipe, iterations), or ``{}``."""
-    checkpoint = torch.load(builtin_voice_path(), map_location="cpu", weights_only=True)
+def voice_info(path: Union[str, Path]) -> Dict[str, Any]:
+    """The ``voice`` entry of a voice or progress file (teacher, recipe, iterations), or ``{}``."""
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     info = checkpoint.get(VOICE_KEY, {}) if isinstance(checkpoint, Mapping) else {}
     return dict(info) if isinstance(info, Mapping) else {}
 
 
-def builtin_text_processor(default: "TextProcessor") -> "TextProcessor":
-    """The text front end the shipped voice file records under :data:`TEXT_PROCESSOR_KEY`, else ``default``.
+def builtin_voice_info() -> Dict[str, Any]:
+    """The ``voice`` entry of the shipped checkpoint (teacher, recipe, iterations), or ``{}``."""
+    return voice_info(builtin_voice_path())
+
+
+def recorded_text_processor(path: Union[str, Path], default: "TextProcessor") -> "TextProcessor":
+    """The text front end a voice or progress file records under :data:`TEXT_PROCESSOR_KEY`, else ``default``.
 
     Raises:
         ValueError: the file records malformed settings.
     """
     from .bundles import TextProcessor
 
-    try:
-        entry = builtin_voice_info().get(TEXT_PROCESSOR_KEY)
-    except FileNotFoundError:  # loading the voice itself reports the missing file
-        return default
+    entry = voice_info(path).get(TEXT_PROCESSOR_KEY)
     if entry is None:
         return default
-    return TextProcessor.from_dict(entry, where=f"{BUILTIN_VOICE_NAME}'s {VOICE_KEY}.{TEXT_PROCESSOR_KEY}")
+    return TextProcessor.from_dict(entry, where=f"{path}'s {VOICE_KEY}.{TEXT_PROCESSOR_KEY}")
+
+
+def builtin_text_processor(default: "TextProcessor") -> "TextProcessor":
+    """The text front end the shipped voice file records (:func:`recorded_text_processor`), else ``default``."""
+    try:
+        path = builtin_voice_path()
+    except FileNotFoundError:  # loading the voice itself reports the missing file
+        return default
+    return recorded_text_processor(path, default)
 
 
 __all__ = ["BUILTIN_DIR", "BUILTIN_VOICE_NAME", "BUILTIN_END_PUNCTUATION", "VOICE_KEY", "builtin_voice_path",
-           "load_builtin_voice", "builtin_voice_info", "builtin_text_processor", "TEXT_PROCESSOR_KEY"]
+           "load_builtin_voice", "builtin_voice_info", "builtin_text_processor", "TEXT_PROCESSOR_KEY", "voice_info",
+           "recorded_text_processor"]

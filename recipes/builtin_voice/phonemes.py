@@ -45,7 +45,6 @@ PHONEME_SPELLING: Dict[str, str] = {
     "S": "s", "SH": "sh", "T": "t", "TH": "th", "UH": "oo", "UW": "oo", "V": "v", "W": "w", "Y": "y",
     "Z": "z", "ZH": "s",
 }
-EMBEDDING = "embedding.weight"
 
 
 def phonemize(text: str, dictionary: CMUDict) -> str:

@@ -48,7 +48,7 @@ from audio import TacotronSTFT, load_wav, save_wav
 from checkpoints import load_tacotron2
 from tacotron2 import Tacotron2
 from text.cleaners import english_cleaners
-from tacotron2_waveglow.builtin_voice import TEXT_PROCESSOR_KEY, VOICE_KEY
+from tacotron2_waveglow.builtin_voice import recorded_text_processor
 from tacotron2_waveglow.bundles import BUILTIN_VOICE, NVIDIA_TEXT, TextProcessor, get_voice
 from tacotron2_waveglow.training.plots import save_alignment_png
 from tacotron2_waveglow.synthesis.vocoders import GriffinLimVocoder
@@ -170,14 +170,6 @@ def teacher_forced_wavs(model: Tacotron2, sentences: Sequence[str], teacher_wavs
     return paths
 
 
-def recorded_text_processor(checkpoint: PathLike) -> TextProcessor:
-    """The text processor a voice or progress file records (``voice.text_processor``), else NVIDIA's letters."""
-    stored = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    info = stored.get(VOICE_KEY) if isinstance(stored, dict) else None
-    entry = info.get(TEXT_PROCESSOR_KEY) if isinstance(info, dict) else None
-    return NVIDIA_TEXT if entry is None else TextProcessor.from_dict(entry, where=f"{os.fspath(checkpoint)}")
-
-
 def is_shippable(checks: Dict[str, float], wer: Dict[str, Any], max_gap: float = MAX_WER_GAP) -> bool:
     """Every held-out sentence passes every check and the voice trails its teacher by at most ``max_gap`` WER points."""
     return checks["passed"] == 1.0 and wer["gap"] <= max_gap
@@ -207,7 +199,7 @@ def build_report(checkpoint: PathLike, out: PathLike, *, teacher: Union[str, Tea
     recogniser's reference transcripts always get the plain sentences.
     """
     if phonemes is None:
-        phonemes = recorded_text_processor(checkpoint).arpabet
+        phonemes = recorded_text_processor(checkpoint, NVIDIA_TEXT).arpabet
     processor = TextProcessor(arpabet=phonemes)
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -258,21 +258,22 @@ def test_the_committed_progress_file_is_a_voice_to_warm_start_from():
     assert {key: config[key] for key in PROGRESS_MODEL_CONFIG} == PROGRESS_MODEL_CONFIG
     stored = torch.load(progress.PROGRESS_FILE, map_location="cpu", weights_only=True)["state_dict"]
     assert all(tensor.dtype == torch.float32 for tensor in stored.values() if tensor.is_floating_point())
-    from recipes.builtin_voice.report import recorded_text_processor
-    assert recorded_text_processor(progress.PROGRESS_FILE).arpabet  # it reads phonemes (docs/voice.md)
+    from tacotron2_waveglow.builtin_voice import recorded_text_processor
+    from tacotron2_waveglow.bundles import TextProcessor
+    assert recorded_text_processor(progress.PROGRESS_FILE, TextProcessor()).arpabet  # it reads phonemes (docs/voice.md)
 
 
 def test_a_phoneme_session_is_recorded_and_the_report_follows_it(tmp_path):
-    from recipes.builtin_voice.report import recorded_text_processor
+    from tacotron2_waveglow.builtin_voice import recorded_text_processor
     from tacotron2_waveglow.bundles import TextProcessor
     write_training_checkpoint(tmp_path / "a.pt", 10, seed=0)
     letters, phonemes = tmp_path / "letters.pt", tmp_path / "phonemes.pt"
     progress.save_progress(tmp_path / "a.pt", corpus="c", options="o", out=letters)
     progress.save_progress(tmp_path / "a.pt", corpus="c", options="o", out=phonemes, phonemes=True,
                            report={"wer_voice": 90.0, "wer_teacher": 15.1, "text_input": "arpabet"})
-    assert recorded_text_processor(letters) == TextProcessor()
-    assert recorded_text_processor(phonemes) == TextProcessor(end_punctuation=".", arpabet=True)
-    assert recorded_text_processor(tmp_path / "a.pt") == TextProcessor()  # a training checkpoint records nothing
+    assert recorded_text_processor(letters, TextProcessor()) == TextProcessor()
+    assert recorded_text_processor(phonemes, TextProcessor()) == TextProcessor(end_punctuation=".", arpabet=True)
+    assert recorded_text_processor(tmp_path / "a.pt", TextProcessor()) == TextProcessor()  # training checkpoint
     with pytest.raises(ValueError, match="add --phonemes"):  # a phoneme report saved as a letter session
         progress.save_progress(tmp_path / "a.pt", corpus="c", options="o", out=letters,
                                report={"wer_voice": 90.0, "wer_teacher": 15.1, "text_input": "arpabet"})
