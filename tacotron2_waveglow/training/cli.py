@@ -44,7 +44,7 @@ _DESCRIPTIONS = {
 #: Options that only one model uses, with the values the other model's namespace gets.
 _TACOTRON2_ONLY = {"load_mel_from_disk": False, "text_cleaners": ["english_cleaners"], "length_buckets": 0,
                    "guided_attention_weight": 0.0, "guided_attention_sigma": 0.2, "gate_positive_weight": 1.0,
-                   "scheduled_sampling": 0.0}
+                   "scheduled_sampling": 0.0, "attention_targets": None, "attention_target_sigma": 1.0}
 _WAVEGLOW_ONLY = {"segment_length": 8000, "sigma": 1.0}
 
 
@@ -126,6 +126,11 @@ def _add_tacotron2_options(group: Any) -> None:
                        help="add this weight x guided (diagonal) attention loss; 0 = off (NVIDIA's recipe)")
     group.add_argument("--guided-attention-sigma", type=float, default=defaults["guided_attention_sigma"],
                        help="width of the guided attention prior (fraction of the utterance)")
+    group.add_argument("--attention-targets", default=defaults["attention_targets"], metavar="DIR",
+                       help="folder of known alignments, DIR/<row file stem>.pt (one symbol index per mel frame); "
+                            "the guided attention term is then centred on them instead of the diagonal")
+    group.add_argument("--attention-target-sigma", type=float, default=defaults["attention_target_sigma"],
+                       metavar="SYMBOLS", help="width of the guided attention term around --attention-targets")
     group.add_argument("--gate-positive-weight", type=float, default=defaults["gate_positive_weight"],
                        help="pos_weight of the stop-token BCE; 1 = NVIDIA's loss")
     group.add_argument("--scheduled-sampling", type=float, default=defaults["scheduled_sampling"], metavar="P",
@@ -146,6 +151,10 @@ def check_paths(args: argparse.Namespace) -> None:
                        ("--model-config", args.model_config), ("--warm-start", args.warm_start)):
         if path and not Path(path).is_file():
             raise UsageError(f"{flag}: file not found: {path}")
+    if getattr(args, "attention_targets", None) and not Path(args.attention_targets).is_dir():
+        raise UsageError(f"--attention-targets: folder not found: {args.attention_targets}")
+    if getattr(args, "attention_targets", None) and not args.guided_attention_weight > 0:
+        raise UsageError("--attention-targets needs --guided-attention-weight above 0 (the term they centre)")
     if args.resume not in (None, "auto") and not Path(args.resume).is_file():
         raise UsageError(f"--resume: file not found: {args.resume} (give a training checkpoint or 'auto')")
     if args.max_iterations is not None and args.max_iterations < 1:
@@ -240,6 +249,7 @@ def run(args: argparse.Namespace) -> Trainer:
                         sigma=args.sigma, seed=args.seed, output_dir=args.output,
                         guided_attention_weight=args.guided_attention_weight,
                         guided_attention_sigma=args.guided_attention_sigma,
+                        attention_targets=args.attention_targets, attention_target_sigma=args.attention_target_sigma,
                         gate_positive_weight=args.gate_positive_weight,
                         scheduled_sampling=args.scheduled_sampling)
         seed_everything(args.seed)

@@ -10,6 +10,15 @@ so that a freshly initialised model learns a monotonic alignment in far fewer
 steps. NVIDIA's recipe does not use it; the trainer adds it only when
 ``--guided-attention-weight`` is above 0. ``--gate-positive-weight`` (opt-in,
 default 1) up-weights the one positive stop-token frame per utterance.
+
+When the true alignment is known (``--attention-targets``: for every mel frame
+the input symbol being spoken, e.g. from the teacher synthesizer's phone
+timings), the penalty is centred on it instead of on the straight diagonal:
+
+    W[t, n] = 1 - exp(-(n - c_t)^2 / (2 s^2))        (c_t, s in symbols)
+
+A straight diagonal teaches every symbol the same duration; the known alignment
+teaches the attention to follow the content.
 """
 from __future__ import annotations
 
@@ -57,6 +66,43 @@ def guided_attention_loss(alignments: Tensor, input_lengths: Tensor, output_leng
     return (alignments.float() * weights).sum() / n_valid.clamp_min(1.0)
 
 
+def aligned_attention_weights(positions: Tensor, input_lengths: Tensor, max_input: int, sigma: float) -> Tensor:
+    """Penalty ``W`` (B, T, max_input) in [0, 1) around a known alignment.
+
+    ``positions`` (B, T) is, for every mel frame, the input symbol index it
+    speaks (negative on padded frames); ``input_lengths`` (B,); ``sigma`` in
+    symbols. 0 on padded frames and outside each item's input.
+    """
+    n = torch.arange(max_input, device=positions.device, dtype=torch.float32)[None, None, :]
+    centre = positions.to(torch.float32)[:, :, None]
+    penalty = 1.0 - torch.exp(-((n - centre) ** 2) / (2.0 * sigma ** 2))
+    valid = (centre >= 0) & (n < input_lengths.to(positions.device)[:, None, None])
+    return penalty * valid
+
+
+def aligned_attention_loss(alignments: Tensor, positions: Tensor, input_lengths: Tensor, sigma: float = 1.0) -> Tensor:
+    """Mean of ``alignments * W`` (:func:`aligned_attention_weights`) over the valid ``T x N`` entries.
+
+    The same normalisation as :func:`guided_attention_loss`, so one
+    ``--guided-attention-weight`` means the same for both. ``alignments``
+    (B, T, N); ``positions`` (B, T') with ``T' >= T`` frames (extra frames are
+    ignored).
+    """
+    if alignments.dim() != 3 or positions.dim() != 2:
+        raise ValueError(f"alignments must be (B, T, N) and positions (B, T), got shapes "
+                         f"{tuple(alignments.shape)} and {tuple(positions.shape)}")
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma!r}")
+    batch, max_output, max_input = alignments.shape
+    if positions.size(0) != batch or positions.size(1) < max_output:
+        raise ValueError(f"positions {tuple(positions.shape)} do not cover alignments {tuple(alignments.shape)}")
+    positions = positions[:, :max_output].to(alignments.device)
+    weights = aligned_attention_weights(positions, input_lengths, max_input, sigma)
+    n_frames = (positions >= 0).sum(dim=1).float()
+    n_valid = (n_frames * input_lengths.to(weights.device).float()).sum()
+    return (alignments.float() * weights).sum() / n_valid.clamp_min(1.0)
+
+
 class GuidedTacotron2Loss(nn.Module):
     """NVIDIA's :class:`tacotron2.Tacotron2Loss` plus two opt-in terms for fast training.
 
@@ -66,11 +112,15 @@ class GuidedTacotron2Loss(nn.Module):
       above 1 teaches the stop token in far fewer steps.
 
     ``targets`` is ``(mel_target, gate_target, input_lengths, output_lengths)``
-    (the Tacotron 2 recipe passes the lengths when this loss is used). With
-    ``weight=0`` and ``gate_positive_weight=1`` it equals NVIDIA's loss.
+    (the Tacotron 2 recipe passes the lengths when this loss is used), and
+    a fifth item, the known alignment ``positions`` (B, T), when the data has
+    attention targets: then the attention term is :func:`aligned_attention_loss`
+    with ``target_sigma`` (symbols) instead of the diagonal. With ``weight=0``
+    and ``gate_positive_weight=1`` it equals NVIDIA's loss.
     """
 
-    def __init__(self, weight: float, sigma: float = 0.2, gate_positive_weight: float = 1.0) -> None:
+    def __init__(self, weight: float, sigma: float = 0.2, gate_positive_weight: float = 1.0,
+                 target_sigma: float = 1.0) -> None:
         super().__init__()
         if not weight >= 0:
             raise ValueError(f"guided attention weight must be >= 0 (0 = off), got {weight!r}")
@@ -78,20 +128,26 @@ class GuidedTacotron2Loss(nn.Module):
             raise ValueError(f"guided attention sigma must be positive, got {sigma!r}")
         if not gate_positive_weight > 0:
             raise ValueError(f"gate_positive_weight must be positive (1 = NVIDIA's loss), got {gate_positive_weight!r}")
+        if not target_sigma > 0:
+            raise ValueError(f"attention target sigma must be positive (symbols), got {target_sigma!r}")
+        self.target_sigma = float(target_sigma)
         self.weight = float(weight)
         self.sigma = float(sigma)
         self.gate_positive_weight = float(gate_positive_weight)
         self.base = Tacotron2Loss()
 
     def forward(self, model_output: Sequence[Tensor], targets: Sequence[Tensor]) -> Tensor:
-        if len(targets) != 4:
-            raise ValueError("GuidedTacotron2Loss needs targets (mel, gate, input_lengths, output_lengths), "
-                             f"got {len(targets)} item(s)")
+        if len(targets) not in (4, 5):
+            raise ValueError("GuidedTacotron2Loss needs targets (mel, gate, input_lengths, output_lengths"
+                             f"[, positions]), got {len(targets)} item(s)")
         if self.gate_positive_weight == 1.0:
             loss = self.base(model_output, targets[:2])
         else:
             loss = self._weighted_gate_loss(model_output, targets)
-        if self.weight > 0:
+        if self.weight > 0 and len(targets) == 5:
+            loss = loss + self.weight * aligned_attention_loss(model_output[3], targets[4], targets[2],
+                                                               self.target_sigma)
+        elif self.weight > 0:
             loss = loss + self.weight * guided_attention_loss(model_output[3], targets[2], targets[3], self.sigma)
         return loss
 

@@ -6,7 +6,7 @@ from typing import List, Sequence, Tuple
 import torch
 
 TextMelItem = Tuple[torch.Tensor, torch.Tensor, int]
-TextMelBatch = Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+TextMelBatch = Tuple[torch.Tensor, ...]
 
 
 class TextMelCollate:
@@ -17,6 +17,8 @@ class TextMelCollate:
     (B, n_mels, T_max) float, gate_padded (B, T_max) float, output_lengths (B,)
     long, n_chars (B,) float)`` where ``T_max`` is rounded up to a multiple of
     ``n_frames_per_step`` and the gate is 1 from each item's last real frame on.
+    Items with a fourth entry, a known alignment ``(T,)``, add a seventh:
+    ``positions (B, T_max)`` float, -1 on padded frames.
     """
 
     def __init__(self, n_frames_per_step: int = 1) -> None:
@@ -37,7 +39,7 @@ class TextMelCollate:
         gate_padded = torch.zeros(len(batch), max_frames)
         output_lengths = torch.zeros(len(batch), dtype=torch.long)
         for row, index in enumerate(order.tolist()):
-            text, mel, _ = batch[index]
+            text, mel = batch[index][:2]
             if mel.size(0) != n_mels:
                 raise ValueError(f"batch mixes mels of {n_mels} and {mel.size(0)} channels")
             text_padded[row, :text.size(0)] = text
@@ -45,7 +47,13 @@ class TextMelCollate:
             gate_padded[row, mel.size(1) - 1:] = 1
             output_lengths[row] = mel.size(1)
         n_chars = torch.tensor([float(item[2]) for item in batch])
-        return text_padded, input_lengths, mel_padded, gate_padded, output_lengths, n_chars
+        if len(batch[0]) < 4:
+            return text_padded, input_lengths, mel_padded, gate_padded, output_lengths, n_chars
+        positions = torch.full((len(batch), max_frames), -1.0)
+        for row, index in enumerate(order.tolist()):
+            target = batch[index][3]
+            positions[row, :target.size(0)] = target
+        return text_padded, input_lengths, mel_padded, gate_padded, output_lengths, n_chars, positions
 
 
 def collate_mel_audio(batch: Sequence[Tuple[torch.Tensor, torch.Tensor, int]]

@@ -28,6 +28,10 @@ class DataSpec:
     #: :func:`training.guided_attention.guided_attention_loss` added to the loss.
     guided_attention_weight: float = 0.0
     guided_attention_sigma: float = 0.2
+    #: Tacotron 2 only, opt-in: a folder of known alignments (:mod:`training.data.attention_targets`);
+    #: the guided term is then centred on them, ``attention_target_sigma`` symbols wide.
+    attention_targets: Optional[str] = None
+    attention_target_sigma: float = 1.0
     #: Tacotron 2 only, opt-in (1 = NVIDIA's): ``pos_weight`` of the gate BCE.
     gate_positive_weight: float = 1.0
     #: Tacotron 2 only, opt-in (0 = NVIDIA's teacher forcing): scheduled sampling, the probability that a

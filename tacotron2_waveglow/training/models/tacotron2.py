@@ -38,9 +38,11 @@ def batch_to_device(batch: Tuple[torch.Tensor, ...], device: torch.device):
 
 
 def batch_to_device_with_lengths(batch: Tuple[torch.Tensor, ...], device: torch.device):
-    """As :func:`batch_to_device`, with targets ``(mel, gate, input_lengths, output_lengths)``."""
-    inputs, targets, frames = batch_to_device(batch, device)
-    return inputs, targets + (inputs[1], inputs[3]), frames
+    """As :func:`batch_to_device`, with targets ``(mel, gate, input_lengths, output_lengths)``, and the
+    known alignment ``positions`` (B, T) fifth when the batch has one (``--attention-targets``)."""
+    inputs, targets, frames = batch_to_device(batch[:6], device)
+    known = (batch[6].to(device, non_blocking=True).float(),) if len(batch) > 6 else ()
+    return inputs, targets + (inputs[1], inputs[3]) + known, frames
 
 
 def plot_alignment(model: torch.nn.Module, inputs, output, epoch: int, output_dir: Optional[str]) -> None:
@@ -70,7 +72,8 @@ def make_task(model: torch.nn.Module, data: DataSpec) -> TrainingTask:
     """Tacotron 2 task over ``data``'s rows; mels have ``model.config.n_mel_channels`` channels.
 
     With ``data.guided_attention_weight > 0`` or ``data.gate_positive_weight != 1`` the loss is
-    :class:`training.guided_attention.GuidedTacotron2Loss` (opt-in; NVIDIA's loss otherwise). With
+    :class:`training.guided_attention.GuidedTacotron2Loss` (opt-in; NVIDIA's loss otherwise), its
+    attention term centred on ``data.attention_targets`` when given. With
     ``data.scheduled_sampling > 0`` training steps (not validation) feed the decoder its own frames
     that often (``Tacotron2.forward(feedback=...)``).
     """
@@ -78,12 +81,17 @@ def make_task(model: torch.nn.Module, data: DataSpec) -> TrainingTask:
         raise ValueError(f"guided_attention_weight must be >= 0 (0 = off), got {data.guided_attention_weight!r}")
     if not 0.0 <= data.scheduled_sampling <= 1.0:
         raise ValueError(f"scheduled_sampling must be a probability in [0, 1] (0 = off), got {data.scheduled_sampling!r}")
+    if data.attention_targets is not None and not data.guided_attention_weight > 0:
+        raise ValueError("attention targets are used by the guided attention term: give a guided attention "
+                         "weight above 0 with them")
     guided = data.guided_attention_weight > 0 or data.gate_positive_weight != 1.0
     loss = (GuidedTacotron2Loss(data.guided_attention_weight, data.guided_attention_sigma,
-                                data.gate_positive_weight) if guided else Tacotron2Loss())
+                                data.gate_positive_weight, data.attention_target_sigma)
+            if guided else Tacotron2Loss())
 
     def dataset(rows):
-        return TextMelDataset(rows, data.mels, data.text_cleaners, data.load_mel_from_disk) if rows else None
+        return (TextMelDataset(rows, data.mels, data.text_cleaners, data.load_mel_from_disk, data.attention_targets)
+                if rows else None)
 
     return TrainingTask(name="Tacotron2", model=model, criterion=lambda out, target: loss(out, target),
                         batch_to_device=batch_to_device_with_lengths if guided else batch_to_device,
