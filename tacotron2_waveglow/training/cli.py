@@ -27,6 +27,7 @@ from .data.filelist import Utterance, read_utterances
 from .data.mel import MelExtractor, MelSettings
 from .data.validate import validate_utterances
 from .distributed import DistContext, cleanup_distributed, init_distributed
+from .guided_attention import check_attention_targets
 from .models import MODEL_NAMES, DataSpec, get_recipe
 from .rng import seed_everything
 from .trainer import Trainer
@@ -153,8 +154,10 @@ def check_paths(args: argparse.Namespace) -> None:
             raise UsageError(f"{flag}: file not found: {path}")
     if getattr(args, "attention_targets", None) and not Path(args.attention_targets).is_dir():
         raise UsageError(f"--attention-targets: folder not found: {args.attention_targets}")
-    if getattr(args, "attention_targets", None) and not args.guided_attention_weight > 0:
-        raise UsageError("--attention-targets needs --guided-attention-weight above 0 (the term they centre)")
+    try:
+        check_attention_targets(args.guided_attention_weight, getattr(args, "attention_targets", None))
+    except ValueError as error:
+        raise UsageError(f"--attention-targets: {error} (--guided-attention-weight)") from None
     if args.resume not in (None, "auto") and not Path(args.resume).is_file():
         raise UsageError(f"--resume: file not found: {args.resume} (give a training checkpoint or 'auto')")
     if args.max_iterations is not None and args.max_iterations < 1:

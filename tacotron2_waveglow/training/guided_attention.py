@@ -103,6 +103,12 @@ def aligned_attention_loss(alignments: Tensor, positions: Tensor, input_lengths:
     return (alignments.float() * weights).sum() / n_valid.clamp_min(1.0)
 
 
+def check_attention_targets(weight: float, attention_targets) -> None:
+    """Known alignments centre the guided term, so they need its weight above 0 (``ValueError`` otherwise)."""
+    if attention_targets is not None and not weight > 0:
+        raise ValueError("attention targets need a guided attention weight above 0 (the term they centre)")
+
+
 class GuidedTacotron2Loss(nn.Module):
     """NVIDIA's :class:`tacotron2.Tacotron2Loss` plus two opt-in terms for fast training.
 

@@ -11,7 +11,7 @@ from tacotron2 import Tacotron2, Tacotron2Config, Tacotron2Loss
 
 from ..data.collate import TextMelCollate
 from ..data.text_mel import TextMelDataset
-from ..guided_attention import GuidedTacotron2Loss
+from ..guided_attention import GuidedTacotron2Loss, check_attention_targets
 from ..plots import save_alignment_png
 from ..task import TrainingTask
 from .recipe import DataSpec, ModelRecipe, merged_config_dict
@@ -81,9 +81,7 @@ def make_task(model: torch.nn.Module, data: DataSpec) -> TrainingTask:
         raise ValueError(f"guided_attention_weight must be >= 0 (0 = off), got {data.guided_attention_weight!r}")
     if not 0.0 <= data.scheduled_sampling <= 1.0:
         raise ValueError(f"scheduled_sampling must be a probability in [0, 1] (0 = off), got {data.scheduled_sampling!r}")
-    if data.attention_targets is not None and not data.guided_attention_weight > 0:
-        raise ValueError("attention targets are used by the guided attention term: give a guided attention "
-                         "weight above 0 with them")
+    check_attention_targets(data.guided_attention_weight, data.attention_targets)
     guided = data.guided_attention_weight > 0 or data.gate_positive_weight != 1.0
     loss = (GuidedTacotron2Loss(data.guided_attention_weight, data.guided_attention_sigma,
                                 data.gate_positive_weight, data.attention_target_sigma)

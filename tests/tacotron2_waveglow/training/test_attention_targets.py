@@ -150,7 +150,7 @@ def test_recipe_passes_the_known_alignment_to_the_loss(tmp_path):
     expected = Tacotron2Loss()(output, targets[:2]) + 3.0 * aligned_attention_loss(output.alignments, batch[6],
                                                                                     inputs[1], 1.0)
     assert task.criterion(output, targets).item() == pytest.approx(expected.item(), rel=1e-5)
-    with pytest.raises(ValueError, match="guided attention weight above 0"):
+    with pytest.raises(ValueError, match="need a guided attention weight above 0"):
         get_recipe("tacotron2").make_task(model, DataSpec(rows, [], mels, load_mel_from_disk=True,
                                                           attention_targets=str(tmp_path / "targets")))
 
@@ -173,7 +173,8 @@ def test_cli_trains_on_known_alignments_and_refuses_them_without_the_guided_term
               str(listing), "--epochs", "1", "-bs", "2", "--config-overrides", OVERRIDES, "--device", "cpu",
               "--no-progress", "--no-tensorboard", "--attention-targets", str(targets)]
     assert main(common) == 2
-    assert "--attention-targets needs --guided-attention-weight above 0" in capsys.readouterr().err
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--attention-targets: attention targets need a guided attention weight above 0" in err[0]
     assert main(common[:-1] + [str(tmp_path / "nowhere"), "--guided-attention-weight", "1"]) == 2
     assert "folder not found" in capsys.readouterr().err
     assert main(common + ["--guided-attention-weight", "1", "--attention-target-sigma", "1.5"]) == 0
