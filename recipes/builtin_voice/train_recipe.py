@@ -55,11 +55,13 @@ VOICE_MODEL_CONFIG: Dict[str, int] = dict(
 
 #: The voice in training (``recipes/builtin_voice/progress/voice_in_training.pt``) since the twelfth session:
 #: :data:`VOICE_MODEL_CONFIG` grown with ``python -m recipes.builtin_voice.widen`` (same function at the
-#: start, then trained on), about 4.6 M parameters, 9 MB in fp16. Runs that warm-start from the progress
-#: file pass this configuration; the recipe's phases and the shipped voice keep :data:`VOICE_MODEL_CONFIG`.
+#: start, then trained on), about 4.6 M parameters, 9 MB in fp16, predicting two frames per decoder step
+#: since the fourteenth session (``python -m recipes.builtin_voice.regroup``). Runs that warm-start from the
+#: progress file pass this configuration; the recipe's phases and the shipped voice keep
+#: :data:`VOICE_MODEL_CONFIG`.
 PROGRESS_MODEL_CONFIG: Dict[str, int] = dict(
     VOICE_MODEL_CONFIG, symbols_embedding_dim=256, encoder_embedding_dim=256, attention_rnn_dim=384,
-    decoder_rnn_dim=384)
+    decoder_rnn_dim=384, n_frames_per_step=2)
 
 
 DEFAULT_SIGMA = 0.2

@@ -2,6 +2,7 @@
 import json
 import shutil
 import stat
+import subprocess
 import wave
 
 import pytest
@@ -112,10 +113,9 @@ def test_real_flite_timings_span_the_audio_it_writes_and_agree_with_the_dictiona
     text = "the birch canoe slid on the smooth planks."
     teacher = FliteTeacher("rms")
     timings = teacher.phone_timings(text)
-    subprocess_wav = tmp_path / "x.wav"
-    import subprocess
-    subprocess.run([teacher.find(), "-voice", "rms", "-t", text, "-o", str(subprocess_wav)], check=True)
-    with wave.open(str(subprocess_wav)) as handle:
+    wav = tmp_path / "x.wav"
+    subprocess.run([teacher.find(), "-voice", "rms", "-t", text, "-o", str(wav)], check=True)
+    with wave.open(str(wav)) as handle:
         seconds = handle.getnframes() / handle.getframerate()
     assert timings[-1][1] == pytest.approx(seconds, abs=0.02)
     ends = [end for _, end in timings]
