@@ -113,8 +113,10 @@ def segment_symbols(symbols_: Sequence[str], timings: Sequence[Tuple[str, float]
         after_pause = phones[j] == 0 or timings[phones[j] - 1][0] == PAUSE
         following = next((o for o in owner[j + 1:] if o is not None), None)
         earlier = owner[j - 1] if j > 0 else None
-        owner[j] = (following if after_pause and following is not None else earlier
-                    if earlier is not None else following if following is not None else 0)
+        if after_pause and following is not None:
+            owner[j] = following
+        else:
+            owner[j] = next((o for o in (earlier, following) if o is not None), 0)
     belongs = [0] * len(timings)
     for j, k in enumerate(phones):
         belongs[k] = content[owner[j]]
@@ -207,7 +209,14 @@ def write_targets(corpus: Path, filelist: Path, out: Path, sampling_rate: int = 
         symbols_ = row_symbols(text.strip())
         timings = teacher.phone_timings(spoken[stem])
         mel = torch.load(corpus / path.strip(), map_location="cpu", weights_only=True)
-        atomic_torch_save(frame_targets(symbols_, timings, int(mel.shape[-1]), hop_length / sampling_rate), target)
+        if not isinstance(mel, torch.Tensor) or mel.dim() != 2:
+            raise ValueError(f"{filelist}:{number}: {path.strip()} is not a (n_mels, frames) mel; re-run the "
+                             "preprocessing")
+        try:
+            frames = frame_targets(symbols_, timings, int(mel.shape[-1]), hop_length / sampling_rate)
+        except ValueError as error:
+            raise ValueError(f"{filelist}:{number}: {error}") from None
+        atomic_torch_save(frames, target)
         rates.append(match_rate(symbols_, timings))
         written += 1
         if written % 500 == 0:

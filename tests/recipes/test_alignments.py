@@ -102,6 +102,10 @@ def test_a_corpus_without_a_flite_teacher_or_without_text_is_refused(tmp_path, c
     assert main(["--corpus", str(corpus), "--filelist", str(listing), "--out", str(tmp_path / "b"),
                  "--executable", _fake_flite(tmp_path)]) == 2
     assert "no corpus text for '00009'" in capsys.readouterr().err
+    listing.write_text("mels/wavs/00001.pt|...\n")
+    assert main(["--corpus", str(corpus), "--filelist", str(listing), "--out", str(tmp_path / "b"),
+                 "--executable", _fake_flite(tmp_path)]) == 2
+    assert "filelist_train_mel_arpabet.txt:1: nothing to align" in capsys.readouterr().err
     with pytest.raises(ValueError, match="corpus.json"):
         write_targets(tmp_path, listing, tmp_path / "c")
 
