@@ -239,6 +239,7 @@ def run(args: argparse.Namespace) -> Trainer:
     recipe = get_recipe(args.model)
     check_paths(args)
     ctx = init_distributed(args.device)
+    finished = False
     try:
         config = trainer_config(args, recipe.defaults)
         Path(args.output).mkdir(parents=True, exist_ok=True)
@@ -264,9 +265,10 @@ def run(args: argparse.Namespace) -> Trainer:
         if resume_path is not None:
             trainer.resume(str(resume_path))
         trainer.fit()
+        finished = True
         return trainer
     finally:
-        cleanup_distributed()
+        cleanup_distributed(synchronize=finished)
 
 
 class Terminated(Exception):

@@ -60,9 +60,17 @@ def init_distributed(device: Optional[str] = None, env: Optional[Mapping[str, st
     return DistContext(rank=rank, world_size=world_size, local_rank=local_rank, device=dev)
 
 
-def cleanup_distributed() -> None:
-    """Leave the process group if one was joined."""
+def cleanup_distributed(synchronize: bool = False) -> None:
+    """Leave the process group if one was joined.
+
+    ``synchronize=True`` (for ranks that finished normally) waits for every rank
+    first, so that no rank tears its connections down while another is still
+    using them (Gloo's worker threads can abort the process at exit otherwise).
+    Leave it ``False`` on an error path, where the other ranks may never arrive.
+    """
     if dist.is_available() and dist.is_initialized():
+        if synchronize:
+            dist.barrier()
         dist.destroy_process_group()
 
 

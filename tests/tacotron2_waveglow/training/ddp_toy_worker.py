@@ -21,7 +21,7 @@ def main(out_path: str) -> None:
     trainer.fit()
     if ctx.is_main:
         torch.save({k: v.detach().clone() for k, v in trainer.module.state_dict().items()}, out_path)
-    cleanup_distributed()
+    cleanup_distributed(synchronize=True)
 
 
 if __name__ == "__main__":
