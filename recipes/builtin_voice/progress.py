@@ -121,6 +121,9 @@ def report_headline(report_dir: PathLike) -> Dict[str, Any]:
                          "python -m recipes.builtin_voice.report wrote") from None
     if "text_input" in summary:
         headline["text_input"] = summary["text_input"]
+    if "runs" in summary["wer"]:  # the voice's WER pooled over runs with other dropout seeds
+        headline["wer_runs"] = summary["wer"]["runs"]
+        headline["wer_voice_runs"] = summary["wer"]["voice_runs"]
     if "wer_teacher_forced" in summary:
         headline["wer_teacher_forced"] = summary["wer_teacher_forced"]["voice"]
     dynamics = summary["heldout"]["checks"].get("mean_dynamics_ratio")

@@ -11,7 +11,8 @@ Griffin-Lim setting, :func:`builtin_vocoder`) into ``REPORT/voice/``, then write
   against the teacher;
 * the WER row: PocketSphinx's bundled en-us model on both folders (16 kHz,
   ``scipy.signal.resample_poly``), word error rate of the voice and of the
-  teacher on the same sentences, the recogniser's version and the sentence set;
+  teacher on the same sentences, the recogniser's version and the sentence set
+  (with ``--runs K``, the voice's WER over K runs with other dropout seeds);
 * ``wer_teacher_forced``, a diagnostic: the voice's WER when each step is fed
   the teacher's previous frame (teacher forcing, as in training; WAVs in
   ``REPORT/teacher_forced/``). The distance from it to the free-running WER
@@ -64,6 +65,8 @@ logger = logging.getLogger(__name__)
 PathLike = Union[str, "os.PathLike[str]"]
 MAX_WER_GAP = 10.0
 """Most WER points the voice may trail its teacher by and still be shipped."""
+SEED_STRIDE = 1000
+"""Run ``k`` of ``--runs`` speaks sentence ``i`` after ``torch.manual_seed(k * SEED_STRIDE + i)``."""
 
 
 def corpus_pairs(corpus: PathLike, filelist: str, n: int = 20) -> List[Tuple[str, Path]]:
@@ -97,12 +100,12 @@ def builtin_vocoder(n_mel_channels: int = 80) -> GriffinLimVocoder:
 
 def evaluate_model(model: Tacotron2, pairs: Sequence[Tuple[str, PathLike]], json_path: Optional[PathLike] = None,
                    vocoder: Optional[GriffinLimVocoder] = None, audio_dir: Optional[PathLike] = None,
-                   text_processor: TextProcessor = NVIDIA_TEXT) -> VoiceEvaluation:
+                   text_processor: TextProcessor = NVIDIA_TEXT, seed: int = 0) -> VoiceEvaluation:
     """:func:`recipes.builtin_voice.evaluate.evaluate_voice` with a Griffin-Lim vocoder (default :func:`builtin_vocoder`)."""
     n_mels = model.config.n_mel_channels
     vocoder = vocoder if vocoder is not None else builtin_vocoder(n_mels)
     return evaluate_voice(model.eval(), vocoder.waveform, pairs, taco_stft=TacotronSTFT(n_mel_channels=n_mels),
-                          json_path=json_path, audio_dir=audio_dir, text_processor=text_processor)
+                          json_path=json_path, audio_dir=audio_dir, text_processor=text_processor, seed=seed)
 
 
 def teacher_references(teacher: Teacher, sentences: Sequence[str], out_dir: PathLike,
@@ -144,6 +147,28 @@ def wer_row(recognizer: PocketSphinxRecognizer, sentences: Sequence[str], voice_
             "transcripts": [{"text": s, "voice": v, "teacher": t} for s, v, t in zip(sentences, voice, teacher)]}
 
 
+def pool_runs(wer: Dict[str, Any], sentences: Sequence[str], hypotheses: Sequence[Sequence[str]],
+              checks: Sequence[Dict[str, float]]) -> Dict[str, Any]:
+    """:func:`wer_row`'s result for run 0, widened by the runs with other seeds: each a list of one
+    transcript per sentence, and the checks' summary of each.
+
+    ``voice`` becomes the WER over every run's words (the mean of ``voice_runs``, the runs' WERs), ``gap``
+    follows it, each transcript gains ``voice_other_runs``, and ``checks_passed_runs`` lists every run's
+    share of sentences that passed every check. With no other runs the row is returned as it was.
+    """
+    if not hypotheses:
+        return wer
+    runs = [[t["voice"] for t in wer["transcripts"]], *[list(h) for h in hypotheses]]
+    if any(len(h) != len(sentences) for h in runs):
+        raise ValueError(f"give one transcript per sentence for every run ({len(sentences)} sentences)")
+    per_run = [round(word_error_rate(sentences, h), 2) for h in runs]
+    pooled = word_error_rate(list(sentences) * len(runs), [t for h in runs for t in h])
+    out = dict(wer, runs=len(runs), voice_runs=per_run, voice=round(pooled, 2),
+               gap=round(pooled - wer["teacher"], 2), checks_passed_runs=[c["passed"] for c in checks])
+    out["transcripts"] = [dict(t, voice_other_runs=[h[i] for h in runs[1:]]) for i, t in enumerate(wer["transcripts"])]
+    return out
+
+
 def teacher_forced_wavs(model: Tacotron2, sentences: Sequence[str], teacher_wavs: Sequence[PathLike],
                         out_dir: PathLike, vocoder: GriffinLimVocoder, seed: int = 0,
                         text_processor: TextProcessor = NVIDIA_TEXT) -> List[Path]:
@@ -171,8 +196,10 @@ def teacher_forced_wavs(model: Tacotron2, sentences: Sequence[str], teacher_wavs
 
 
 def is_shippable(checks: Dict[str, float], wer: Dict[str, Any], max_gap: float = MAX_WER_GAP) -> bool:
-    """Every held-out sentence passes every check and the voice trails its teacher by at most ``max_gap`` WER points."""
-    return checks["passed"] == 1.0 and wer["gap"] <= max_gap
+    """Every held-out sentence passes every check (in every run, when the row pooled several) and the voice
+    trails its teacher by at most ``max_gap`` WER points."""
+    passed = [checks["passed"], *wer.get("checks_passed_runs", [])]
+    return all(p == 1.0 for p in passed) and wer["gap"] <= max_gap
 
 
 def save_sentence_alignment(model: Tacotron2, text: str, path: PathLike, seed: int = 0,
@@ -190,14 +217,21 @@ def build_report(checkpoint: PathLike, out: PathLike, *, teacher: Union[str, Tea
                  sentences: Sequence[str] = HELDOUT_SENTENCES, sentence_set: str = HELDOUT_NAME,
                  corpus: Optional[PathLike] = None, n: int = 20, baseline: bool = True,
                  recognizer: Optional[PocketSphinxRecognizer] = None,
-                 phonemes: Optional[bool] = None) -> Dict[str, Any]:
+                 phonemes: Optional[bool] = None, runs: int = 1) -> Dict[str, Any]:
     """Evaluate ``checkpoint`` and write the files listed in the module docstring; returns the summary.
 
     ``phonemes``: whether the voice reads ``{ARPAbet}`` words (:mod:`recipes.builtin_voice.phonemes`), so
     that its text is given to it that way (``TextProcessor(arpabet=True)``); ``None``: as the checkpoint
     records (a progress or voice file saved with its text processor), else letters. The teacher and the
     recogniser's reference transcripts always get the plain sentences.
+
+    ``runs``: how many times the voice speaks the held-out sentences, each run with other seeds of the
+    prenet's dropout (:data:`SEED_STRIDE`; WAVs of run ``k`` in ``REPORT/voice_run{k}/``). One run's WER on
+    20 sentences moves by several points from seed to seed; the WER row then pools every run's words and
+    ``ship`` needs every run to pass every check (:func:`pool_runs`).
     """
+    if runs < 1:
+        raise ValueError(f"runs must be at least 1, got {runs}")
     if phonemes is None:
         phonemes = recorded_text_processor(checkpoint, NVIDIA_TEXT).arpabet
     processor = TextProcessor(arpabet=phonemes)
@@ -213,6 +247,11 @@ def build_report(checkpoint: PathLike, out: PathLike, *, teacher: Union[str, Tea
     checks = heldout.summary()
     wer = wer_row(recognizer, sentences, [s.audio_path for s in heldout.sentences], [wav for _, wav in pairs],
                   sentence_set)
+    other_runs = [evaluate_model(model, pairs, out_dir / f"eval_heldout_run{k}.json", vocoder,
+                                 audio_dir=out_dir / f"voice_run{k}", text_processor=processor, seed=k * SEED_STRIDE)
+                  for k in range(1, runs)]
+    wer = pool_runs(wer, sentences, [[recognizer.transcribe_file(s.audio_path) for s in run.sentences]
+                                     for run in other_runs], [run.summary() for run in other_runs])
     forced = teacher_forced_wavs(model, sentences, [wav for _, wav in pairs], out_dir / "teacher_forced", vocoder,
                                  text_processor=processor)
     forced_wer = word_error_rate(list(sentences), [recognizer.transcribe_file(path) for path in forced])
@@ -254,19 +293,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--phonemes", action="store_true", default=None,
                         help="the voice reads {ARPAbet} words (trained with recipes.builtin_voice.phonemes); "
                              "default: as the checkpoint records, else letters")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="speak the held-out sentences this many times with other dropout seeds and pool "
+                             "the WER over all of them (default 1)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         summary = build_report(args.checkpoint, args.out, teacher=args.teacher, corpus=args.corpus, n=args.n,
-                               baseline=not args.no_baseline, phonemes=args.phonemes)
+                               baseline=not args.no_baseline, phonemes=args.phonemes, runs=args.runs)
     except (ValueError, RuntimeError) as error:  # missing teacher or recogniser: RuntimeError subclasses
         logger.error("error: %s", error)
         return 2
     logger.info("%s", json.dumps({k: v for k, v in summary.items() if k != "wer"}, indent=2))
     wer = summary["wer"]
-    logger.info("WER on %s (%d sentences, %s %s): voice %.1f%% (teacher-forced %.1f%%), teacher %s %.1f%%; "
+    runs = f" over {wer['runs']} runs ({', '.join(f'{v:.1f}' for v in wer['voice_runs'])})" if "runs" in wer else ""
+    logger.info("WER on %s (%d sentences, %s %s): voice %.1f%%%s (teacher-forced %.1f%%), teacher %s %.1f%%; "
                 "ship: %s", wer["sentence_set"], wer["n_sentences"], wer["recognizer"]["name"],
-                wer["recognizer"]["version"], wer["voice"], summary["wer_teacher_forced"]["voice"],
+                wer["recognizer"]["version"], wer["voice"], runs, summary["wer_teacher_forced"]["voice"],
                 summary["teacher"]["spec"], wer["teacher"], summary["ship"])
     for name, row in summary.get("teacher_forced_on_corpus", {}).items():
         logger.info("teacher-forced WER on %s corpus sentences: voice %.1f%%, teacher's WAVs %.1f%%",

@@ -89,11 +89,17 @@ def test_report_writes_the_wer_row_for_a_voice_and_its_teacher(tmp_path, teacher
     for name in ("filelist_train.txt", "filelist_val.txt"):
         (corpus / name).write_text(f"wavs/00001.wav|{SENTENCE}\n", encoding="utf-8")
     summary = build_report(checkpoint, tmp_path / "report", teacher="flite:rms", sentences=[SENTENCE],
-                           sentence_set="one sentence", corpus=corpus, n=1, baseline=False)
+                           sentence_set="one sentence", corpus=corpus, n=1, baseline=False, runs=2)
     on_disk = json.loads((tmp_path / "report" / "summary.json").read_text())
     assert on_disk == summary
     assert summary["wer"]["teacher"] == 0.0 and summary["wer"]["voice"] >= 50.0  # an untrained model says nothing
     assert summary["wer"]["sentence_set"] == "one sentence"
+    # two runs with other dropout seeds: both spoken, both transcribed, the row pools them
+    assert summary["wer"]["runs"] == 2 and len(summary["wer"]["voice_runs"]) == 2
+    assert summary["wer"]["voice"] == pytest.approx(sum(summary["wer"]["voice_runs"]) / 2, abs=0.01)
+    assert len(summary["wer"]["transcripts"][0]["voice_other_runs"]) == 1
+    assert (tmp_path / "report" / "voice_run1" / "01.wav").is_file()
+    assert (tmp_path / "report" / "eval_heldout_run1.json").is_file()
     assert summary["ship"] is False
     assert (tmp_path / "report" / "voice" / "01.wav").is_file() and (tmp_path / "report" / "teacher" / "01.wav").is_file()
     # the diagnostic row: teacher forcing runs exactly the teacher's frames, whatever the untrained gate says
@@ -118,3 +124,33 @@ def test_ship_bar_is_every_check_and_at_most_ten_points_behind_the_teacher(passe
     from recipes.builtin_voice.report import MAX_WER_GAP, is_shippable
     assert MAX_WER_GAP == 10.0
     assert is_shippable({"passed": passed}, {"gap": gap}) is ship
+
+
+def _row(hypotheses, teacher_wer=0.0):
+    return {"voice": None, "teacher": teacher_wer, "gap": None,
+            "transcripts": [{"text": t, "voice": h, "teacher": t} for t, h in zip(("a b", "c d"), hypotheses)]}
+
+
+def test_pooled_runs_count_every_runs_words():
+    from recipes.builtin_voice.report import pool_runs
+    pooled = pool_runs(_row(["a b", "c d"], teacher_wer=5.0), ["a b", "c d"], [["a x", "c d"]], [{"passed": 1.0}])
+    assert pooled["voice_runs"] == [0.0, 25.0]  # one substitution in four words
+    assert pooled["voice"] == 12.5 and pooled["gap"] == 7.5  # one error in eight words
+    assert pooled["runs"] == 2 and pooled["checks_passed_runs"] == [1.0]
+    assert pooled["transcripts"][0]["voice_other_runs"] == ["a x"]
+    alone = _row(["a b", "c d"])
+    assert pool_runs(alone, ["a b", "c d"], [], []) is alone
+    with pytest.raises(ValueError, match="one transcript per sentence for every run"):
+        pool_runs(_row(["a b", "c d"]), ["a b", "c d"], [["a b"]], [{"passed": 1.0}])
+
+
+def test_ship_needs_every_run_to_pass_every_check():
+    from recipes.builtin_voice.report import is_shippable
+    assert is_shippable({"passed": 1.0}, {"gap": 5.0, "checks_passed_runs": [1.0, 1.0]})
+    assert not is_shippable({"passed": 1.0}, {"gap": 5.0, "checks_passed_runs": [1.0, 0.95]})
+
+
+def test_report_refuses_zero_runs_before_any_work(tmp_path):
+    from recipes.builtin_voice.report import main
+    assert main(["--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path / "r"), "--runs", "0"]) == 2
+    assert not (tmp_path / "r").exists()

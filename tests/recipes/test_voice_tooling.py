@@ -278,3 +278,14 @@ def test_a_phoneme_session_is_recorded_and_the_report_follows_it(tmp_path):
         progress.save_progress(tmp_path / "a.pt", corpus="c", options="o", out=letters,
                                report={"wer_voice": 90.0, "wer_teacher": 15.1, "text_input": "arpabet"})
     assert len(progress.progress_history(letters)) == 1
+
+
+def test_report_headline_keeps_every_run_of_a_pooled_wer(tmp_path):
+    summary = json.loads(REPORT.read_text(encoding="utf-8"))
+    (tmp_path / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    assert "wer_runs" not in progress.report_headline(tmp_path)  # one run: as before
+    summary["wer"].update(runs=3, voice_runs=[42.1, 44.7, 39.0], voice=41.93)
+    (tmp_path / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    headline = progress.report_headline(tmp_path)
+    assert headline["wer_runs"] == 3 and headline["wer_voice_runs"] == [42.1, 44.7, 39.0]
+    assert headline["wer_voice"] == 41.93
