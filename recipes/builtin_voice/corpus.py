@@ -10,7 +10,11 @@
 The ``n_sentences`` generated sentences are followed by
 :data:`recipes.builtin_voice.sentences.SHORT_PHRASES` ("Yes.", "Thank you.")
 unless ``--no-short-phrases``, so one-word inputs learn to stop; the phrases
-all go to the training list, the validation share is drawn from the sentences. The filelists
+all go to the training list, the validation share is drawn from the sentences.
+``--wordnet-sentences N`` appends N natural sentences, WordNet's usage examples
+(:mod:`recipes.builtin_voice.wordnet`, Debian's ``wordnet-base``), after the
+phrases, with their own validation share; a corpus built without them keeps its
+files and grows by them. The filelists
 hold the raw sentence (with digits, ``$``, ``Mr.``); the teacher is given its
 ``english_cleaners`` form, so the audio says exactly the words the model's text
 front end produces (``1972`` -> "nineteen seventy-two" as NVIDIA's number
@@ -18,9 +22,13 @@ expansion reads it, not as the teacher would). The corpus script installs
 nothing: a missing teacher program is an error naming the ``apt-get`` line.
 
 A run is resumable: finished WAVs are kept (every WAV is written atomically),
-and the sentences for a seed do not depend on ``--n-sentences``, so a corpus can
-also be grown. A folder built with another seed, voice or generator version is
-refused rather than mixed (teacher, seed, short phrases, generator version, vocabulary).
+and the sentences for a seed do not depend on ``--n-sentences`` or
+``--wordnet-sentences``, so a corpus can also be grown: in WordNet sentences
+always, in generated ones only when nothing follows them (``--no-short-phrases``
+and no WordNet sentences), since the WAVs are named by position. A folder
+built with another seed, voice or generator version is refused rather than
+mixed (teacher, seed, short phrases, generator version, vocabulary, WordNet's
+data and filter).
 """
 from __future__ import annotations
 
@@ -43,6 +51,7 @@ from recipes.builtin_voice.files import atomic_write_text, write_filelist
 from recipes.builtin_voice.sentences import (GENERATOR_VERSION, SHORT_PHRASES, VOCABULARIES, check_vocabulary,
                                              generate_sentences, vocabulary_version, vocabulary_words)
 from recipes.builtin_voice.teacher import DEFAULT_TEACHER, TMP_SUFFIX, Teacher, get_teacher, is_complete_wav
+from recipes.builtin_voice.wordnet import WORDNET_DIR, wordnet_sentences, wordnet_version
 
 logger = logging.getLogger(__name__)
 
@@ -68,19 +77,26 @@ class CorpusSettings:
     sampling_rate: int = SAMPLING_RATE
     generator_version: int = GENERATOR_VERSION
     vocabulary: str = "cmudict"
+    wordnet_sentences: int = 0
 
     def __post_init__(self) -> None:
         check_vocabulary(self.vocabulary)
         if not isinstance(self.n_sentences, int) or self.n_sentences < 2:
             raise ValueError(f"n_sentences must be an int >= 2 (train and validation), got {self.n_sentences!r}")
+        if (isinstance(self.wordnet_sentences, bool) or not isinstance(self.wordnet_sentences, int)
+                or self.wordnet_sentences == 1 or self.wordnet_sentences < 0):
+            raise ValueError("wordnet_sentences must be 0 or an int >= 2 (train and validation), "
+                             f"got {self.wordnet_sentences!r}")
         if not 0.0 < self.val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction!r}")
         get_teacher(self.teacher)  # ValueError for a malformed spec
 
-    def sentences(self) -> List[str]:
-        """Every utterance's raw text, in corpus order (generated sentences, then short phrases)."""
+    def sentences(self, wordnet_dir: PathLike = WORDNET_DIR) -> List[str]:
+        """Every utterance's raw text, in corpus order (generated sentences, short phrases, WordNet's examples)."""
         phrases = list(SHORT_PHRASES) if self.short_phrases else []
-        return generate_sentences(self.n_sentences, self.seed, words=vocabulary_words(self.vocabulary)) + phrases
+        natural = wordnet_sentences(self.wordnet_sentences, self.seed, wordnet_dir)
+        return (generate_sentences(self.n_sentences, self.seed, words=vocabulary_words(self.vocabulary))
+                + phrases + natural)
 
 
 def wav_name(index: int) -> str:
@@ -96,12 +112,12 @@ def split_indices(n_items: int, val_fraction: float, seed: int) -> Tuple[List[in
     return sorted(order[n_val:]), sorted(order[:n_val])
 
 
-def _check_existing(out_dir: Path, settings: CorpusSettings) -> None:
+def _check_existing(out_dir: Path, settings: CorpusSettings, wordnet: Optional[str]) -> None:
     manifest = out_dir / MANIFEST_NAME
     if not manifest.exists():
         return
     recorded = json.loads(manifest.read_text(encoding="utf-8"))
-    old = recorded.get("settings", {})
+    old = old_settings = recorded.get("settings", {})
     if "teacher" not in old and "voice" in old:
         old = dict(old, teacher=f"espeak-ng:{old['voice']}")
     old = {k: old.get(k, _OLD_DEFAULTS.get(k)) for k in _IDENTITY_KEYS}
@@ -110,10 +126,19 @@ def _check_existing(out_dir: Path, settings: CorpusSettings) -> None:
         listed = ", ".join(f"{k}: {a!r} there, {b!r} now" for k, (a, b) in changed.items())
         raise ValueError(f"{out_dir} already holds a corpus built differently ({listed}); "
                          "use another --out folder or delete that one")
+    old_n, old_after = old_settings.get("n_sentences"), recorded.get("n_short_phrases", 0) + old_settings.get(
+        "wordnet_sentences", 0)
+    if old_n is not None and old_n != settings.n_sentences and old_after:
+        raise ValueError(f"{out_dir} holds {old_n} generated sentences followed by {old_after} other utterances, "
+                         f"whose WAVs would be taken for generated sentences with --n-sentences "
+                         f"{settings.n_sentences}; keep --n-sentences {old_n} or use another --out folder")
     source = vocabulary_version(settings.vocabulary)
     if recorded.get("vocabulary", source) != source:  # the same seed draws other words from another word list
         raise ValueError(f"{out_dir} was built with words from {recorded['vocabulary']}, this run has {source}; "
                          "install that version or use another --out folder")
+    if settings.wordnet_sentences and recorded.get("wordnet", wordnet) != wordnet:
+        raise ValueError(f"{out_dir} was built with examples from {recorded['wordnet']}, this run has {wordnet}; "
+                         "use that WordNet database or another --out folder")
 
 
 def _remove_partials(wav_dir: Path) -> None:
@@ -139,11 +164,12 @@ def _synthesize_missing(out_dir: Path, spoken: Sequence[str], settings: CorpusSe
 
 
 def _manifest(out_dir: Path, settings: CorpusSettings, teacher: Teacher, n_items: int,
-              n_train: int, n_val: int) -> Dict[str, Any]:
+              n_train: int, n_val: int, wordnet: Optional[str]) -> Dict[str, Any]:
     frames = sum(soundfile.info(os.fspath(out_dir / wav_name(i))).frames for i in range(n_items))
     return {
         "settings": asdict(settings),
         "vocabulary": vocabulary_version(settings.vocabulary),
+        **({"wordnet": wordnet} if wordnet else {}),
         "teacher": dict(teacher.describe(), input="english_cleaners(text)"),
         "files": {"train": TRAIN_FILELIST, "val": VAL_FILELIST, "wavs": "wavs/"},
         "n_short_phrases": len(SHORT_PHRASES) if settings.short_phrases else 0,
@@ -155,7 +181,7 @@ def _manifest(out_dir: Path, settings: CorpusSettings, teacher: Teacher, n_items
 
 def build_corpus(out_dir: PathLike, settings: CorpusSettings = CorpusSettings(), *,
                  workers: int = 2, executable: Optional[PathLike] = None,
-                 progress: bool = True) -> Dict[str, Any]:
+                 progress: bool = True, wordnet_dir: PathLike = WORDNET_DIR) -> Dict[str, Any]:
     """Synthesize the corpus into ``out_dir`` (see the module docstring); returns the manifest.
 
     Args:
@@ -164,9 +190,11 @@ def build_corpus(out_dir: PathLike, settings: CorpusSettings = CorpusSettings(),
         workers: teacher processes run at once (>= 1).
         executable: the teacher's program (name or path); default its usual name on PATH.
         progress: show a tqdm bar.
+        wordnet_dir: where WordNet's data files are (with ``settings.wordnet_sentences``).
 
     Raises:
         TeacherNotFoundError: the teacher program is not installed (the message gives the apt-get line).
+        WordNetNotFoundError: WordNet sentences were asked for and its files are missing (the same).
         ValueError: bad ``workers``, or ``out_dir`` holds a corpus with other settings.
         RuntimeError: the teacher failed on a sentence.
     """
@@ -174,19 +202,25 @@ def build_corpus(out_dir: PathLike, settings: CorpusSettings = CorpusSettings(),
         raise ValueError(f"workers must be a positive int, got {workers!r}")
     teacher = get_teacher(settings.teacher, executable)
     teacher.find()
+    wordnet = wordnet_version(wordnet_dir) if settings.wordnet_sentences else None
     root = Path(out_dir)
-    _check_existing(root, settings)
+    _check_existing(root, settings, wordnet)
+    sentences = settings.sentences(wordnet_dir)
     (root / "wavs").mkdir(parents=True, exist_ok=True)
     _remove_partials(root / "wavs")
-    sentences = settings.sentences()
     spoken = [english_cleaners(sentence) for sentence in sentences]
     made = _synthesize_missing(root, spoken, settings, teacher, workers, progress)
     logger.info("synthesized %d of %d sentences into %s", made, len(sentences), root)
     train, val = split_indices(settings.n_sentences, settings.val_fraction, settings.seed)
-    train += list(range(settings.n_sentences, len(sentences)))  # short phrases: all for training
+    first_natural = len(sentences) - settings.wordnet_sentences
+    train += list(range(settings.n_sentences, first_natural))  # short phrases: all for training
+    if settings.wordnet_sentences:
+        natural_train, natural_val = split_indices(settings.wordnet_sentences, settings.val_fraction, settings.seed)
+        train += [first_natural + i for i in natural_train]
+        val += [first_natural + i for i in natural_val]
     write_filelist(root / TRAIN_FILELIST, [(wav_name(i), sentences[i]) for i in train])
     write_filelist(root / VAL_FILELIST, [(wav_name(i), sentences[i]) for i in val])
-    manifest = _manifest(root, settings, teacher, len(sentences), len(train), len(val))
+    manifest = _manifest(root, settings, teacher, len(sentences), len(train), len(val), wordnet)
     atomic_write_text(root / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
     return manifest
 
@@ -205,6 +239,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--vocabulary", choices=VOCABULARIES, default=defaults.vocabulary,
                         help="words of the sentences' word slots: every CMUdict word, or about 8,000 everyday "
                              "ones (needs pip install wordfreq)")
+    parser.add_argument("--wordnet-sentences", type=int, default=defaults.wordnet_sentences, metavar="N",
+                        help="append N natural sentences, WordNet's usage examples (needs apt-get install -y "
+                             "wordnet-base); default 0")
+    parser.add_argument("--wordnet-dir", default=str(WORDNET_DIR),
+                        help="WordNet 3.0's data files (default: %(default)s, where wordnet-base puts them)")
     parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction)
     parser.add_argument("--workers", type=int, default=2, help="teacher processes at once")
     parser.add_argument("--executable", default=None, help="the teacher's program (default: found on PATH)")
@@ -219,9 +258,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         settings = CorpusSettings(n_sentences=args.n_sentences, seed=args.seed, teacher=args.teacher,
                                   val_fraction=args.val_fraction, short_phrases=not args.no_short_phrases,
-                                  vocabulary=args.vocabulary)
+                                  vocabulary=args.vocabulary, wordnet_sentences=args.wordnet_sentences)
         manifest = build_corpus(args.out, settings, workers=args.workers, executable=args.executable,
-                                progress=not args.no_progress)
+                                progress=not args.no_progress, wordnet_dir=args.wordnet_dir)
     except (ValueError, RuntimeError, ImportError) as error:  # TeacherNotFoundError is a RuntimeError
         logger.error("error: %s", error)
         return 2

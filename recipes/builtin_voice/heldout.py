@@ -2,7 +2,8 @@
 
 They are phonetically balanced, in the public domain, used widely for speech
 intelligibility tests, and none of them is in the corpus (its sentences come
-from :mod:`recipes.builtin_voice.sentences` templates; ``tests/recipes`` checks it).
+from :mod:`recipes.builtin_voice.sentences` templates, and
+:mod:`recipes.builtin_voice.wordnet` leaves them out; ``tests/recipes`` checks both).
 """
 from __future__ import annotations
 
