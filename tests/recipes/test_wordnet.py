@@ -104,7 +104,7 @@ def test_corpus_appends_wordnet_sentences_and_grows_by_them(tmp_path, wordnet_di
     after = {p.name: p.stat().st_mtime_ns for p in (root / "wavs").iterdir()}
     assert all(after[name] == stamp for name, stamp in stamps.items())  # the first four WAVs kept
     assert len(after) == 12
-    rows = dict((wav, text) for wav, text in read_rows(root / "filelist_train.txt") + read_rows(root / "filelist_val.txt"))
+    rows = dict(read_rows(root / "filelist_train.txt") + read_rows(root / "filelist_val.txt"))
     natural = wordnet_sentences(8, seed=5, wordnet_dir=wordnet_dir)
     assert [rows[wav_name(4 + i)] for i in range(8)] == natural
     val = [wav for wav, _ in read_rows(root / "filelist_val.txt")]
