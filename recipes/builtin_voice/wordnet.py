@@ -59,7 +59,7 @@ def _data_paths(wordnet_dir: PathLike) -> List[Path]:
 
 def _examples(paths: List[Path]) -> Iterator[str]:
     for path in paths:
-        with open(path, encoding="latin-1") as lines:  # WordNet 3.0's files are plain ASCII with a few Latin-1 bytes
+        with open(path, encoding="latin-1") as lines:  # every byte decodes; _ALLOWED then keeps ASCII only
             for line in lines:
                 if line.startswith("  ") or " | " not in line:  # the licence header, then one synset per line
                     continue
