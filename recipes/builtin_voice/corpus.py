@@ -23,12 +23,16 @@ nothing: a missing teacher program is an error naming the ``apt-get`` line.
 
 A run is resumable: finished WAVs are kept (every WAV is written atomically),
 and the sentences for a seed do not depend on ``--n-sentences`` or
-``--wordnet-sentences``, so a corpus can also be grown: in WordNet sentences
-always, in generated ones only when nothing follows them (``--no-short-phrases``
-and no WordNet sentences), since the WAVs are named by position. A folder
-built with another seed, voice or generator version is refused rather than
-mixed (teacher, seed, short phrases, generator version, vocabulary, WordNet's
-data and filter).
+``--wordnet-sentences``, so a corpus can also be grown in WordNet sentences
+(the WAVs are named by position, so generated sentences cannot grow once
+anything follows them). The WordNet sentences' validation rows are drawn per
+block of :data:`SPLIT_BLOCK` sentences, so growing from a whole number of
+blocks keeps every finished utterance in its list; a build that would move one
+between the training and validation lists (a model trained on the old lists
+would be validated on its own training rows) is refused before anything is
+written. A folder built with another seed, voice or generator version is
+refused rather than mixed (teacher, seed, short phrases, generator version,
+vocabulary, WordNet's data and filter).
 """
 from __future__ import annotations
 
@@ -63,6 +67,8 @@ VAL_FILELIST = "filelist_val.txt"
 _IDENTITY_KEYS = ("seed", "teacher", "short_phrases", "generator_version", "sampling_rate", "vocabulary")
 _OLD_DEFAULTS = {"teacher": "espeak-ng:en-us", "short_phrases": False, "vocabulary": "cmudict"}
 """What a manifest written before a key existed meant by its absence."""
+SPLIT_BLOCK = 4000
+"""WordNet sentences per validation draw; the first block's draw is the whole part's split of earlier versions."""
 
 
 @dataclass(frozen=True)
@@ -104,12 +110,50 @@ def wav_name(index: int) -> str:
     return f"wavs/{index + 1:05d}.wav"
 
 
-def split_indices(n_items: int, val_fraction: float, seed: int) -> Tuple[List[int], List[int]]:
-    """Sorted ``(train, val)`` indices; at least one of each, val about ``val_fraction``."""
+def split_indices(n_items: int, val_fraction: float, seed: int, stream: str = "") -> Tuple[List[int], List[int]]:
+    """Sorted ``(train, val)`` indices; at least one of each (from 2 items), val about ``val_fraction``.
+
+    ``stream`` names an independent draw for the same seed.
+    """
     n_val = min(max(1, round(n_items * val_fraction)), n_items - 1)
     order = list(range(n_items))
-    random.Random(f"split-{seed}").shuffle(order)
+    random.Random(f"split-{seed}{stream}").shuffle(order)
     return sorted(order[n_val:]), sorted(order[:n_val])
+
+
+def split_blocks(n_items: int, val_fraction: float, seed: int,
+                 block: Optional[int] = None) -> Tuple[List[int], List[int]]:
+    """:func:`split_indices` drawn per ``block`` items (default :data:`SPLIT_BLOCK`), so the split of a
+    multiple of ``block`` items is a prefix of every larger one; up to ``block`` items it is
+    :func:`split_indices` itself."""
+    block = SPLIT_BLOCK if block is None else block
+    train: List[int] = []
+    val: List[int] = []
+    for start in range(0, n_items, block):
+        part = split_indices(min(block, n_items - start), val_fraction, seed,
+                             f"-block{start // block}" if start else "")
+        train += [start + i for i in part[0]]
+        val += [start + i for i in part[1]]
+    return train, val
+
+
+def _read_names(path: Path) -> List[str]:
+    if not path.exists():
+        return []
+    return [line.split("|", 1)[0] for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _check_split_kept(out_dir: Path, train: Sequence[int], val: Sequence[int]) -> None:
+    """Refuse new filelists that would move a listed utterance between training and validation."""
+    new_val = {wav_name(i) for i in val}
+    new_train = {wav_name(i) for i in train}
+    moved = ([name for name in _read_names(out_dir / TRAIN_FILELIST) if name in new_val]
+             + [name for name in _read_names(out_dir / VAL_FILELIST) if name in new_train])
+    if moved:
+        raise ValueError(f"{out_dir}: these counts would move {len(moved)} utterance(s) between the training and "
+                         f"validation lists (first {moved[0]}), so a model trained on the old lists would be "
+                         f"validated on its own training rows; grow --wordnet-sentences from a multiple of "
+                         f"{SPLIT_BLOCK}, keep the old counts, or use another --out folder")
 
 
 def _check_existing(out_dir: Path, settings: CorpusSettings, wordnet: Optional[str]) -> None:
@@ -206,18 +250,19 @@ def build_corpus(out_dir: PathLike, settings: CorpusSettings = CorpusSettings(),
     root = Path(out_dir)
     _check_existing(root, settings, wordnet)
     sentences = settings.sentences(wordnet_dir)
+    train, val = split_indices(settings.n_sentences, settings.val_fraction, settings.seed)
+    first_natural = len(sentences) - settings.wordnet_sentences
+    train += list(range(settings.n_sentences, first_natural))  # short phrases: all for training
+    if settings.wordnet_sentences:
+        natural_train, natural_val = split_blocks(settings.wordnet_sentences, settings.val_fraction, settings.seed)
+        train += [first_natural + i for i in natural_train]
+        val += [first_natural + i for i in natural_val]
+    _check_split_kept(root, train, val)
     (root / "wavs").mkdir(parents=True, exist_ok=True)
     _remove_partials(root / "wavs")
     spoken = [english_cleaners(sentence) for sentence in sentences]
     made = _synthesize_missing(root, spoken, settings, teacher, workers, progress)
     logger.info("synthesized %d of %d sentences into %s", made, len(sentences), root)
-    train, val = split_indices(settings.n_sentences, settings.val_fraction, settings.seed)
-    first_natural = len(sentences) - settings.wordnet_sentences
-    train += list(range(settings.n_sentences, first_natural))  # short phrases: all for training
-    if settings.wordnet_sentences:
-        natural_train, natural_val = split_indices(settings.wordnet_sentences, settings.val_fraction, settings.seed)
-        train += [first_natural + i for i in natural_train]
-        val += [first_natural + i for i in natural_val]
     write_filelist(root / TRAIN_FILELIST, [(wav_name(i), sentences[i]) for i in train])
     write_filelist(root / VAL_FILELIST, [(wav_name(i), sentences[i]) for i in val])
     manifest = _manifest(root, settings, teacher, len(sentences), len(train), len(val), wordnet)

@@ -9,7 +9,7 @@ import pytest
 import soundfile
 
 from text import text_to_sequence
-from recipes.builtin_voice.corpus import (CorpusSettings, build_corpus, main, split_indices, wav_name)
+from recipes.builtin_voice.corpus import (CorpusSettings, build_corpus, main, split_blocks, split_indices, wav_name)
 from recipes.builtin_voice.files import write_filelist
 from recipes.builtin_voice.sentences import SHORT_PHRASES
 from recipes.builtin_voice.teacher import TeacherNotFoundError, get_teacher, is_complete_wav
@@ -31,6 +31,21 @@ def test_split_covers_every_index_once(n, fraction):
 
 def test_split_depends_on_seed():
     assert split_indices(100, 0.1, seed=0) != split_indices(100, 0.1, seed=1)
+
+
+@pytest.mark.parametrize("n", [2, 7, 10])
+def test_split_blocks_is_the_plain_split_up_to_one_block(n):
+    assert split_blocks(n, 0.3, seed=4, block=10) == split_indices(n, 0.3, seed=4)
+
+
+def test_split_blocks_keeps_whole_blocks_when_grown():
+    train, val = split_blocks(20, 0.2, seed=0, block=10)
+    assert sorted(train + val) == list(range(20))
+    assert len(val) == 4 and sum(i < 10 for i in val) == 2  # each block keeps its own share
+    for n in (21, 29, 30, 47):
+        grown_train, grown_val = split_blocks(n, 0.2, seed=0, block=10)
+        assert sorted(grown_train + grown_val) == list(range(n))
+        assert [i for i in grown_val if i < 20] == val and [i for i in grown_train if i < 20] == train
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -142,6 +157,20 @@ def test_corpus_resumes_and_refuses_other_settings(corpus, tmp_path):
     with pytest.raises(ValueError, match="vocabulary: 'cmudict' there, 'common' now"):
         build_corpus(root, CorpusSettings(n_sentences=6, seed=5, val_fraction=0.2, teacher=ESPEAK,
                                           short_phrases=False, vocabulary="common"), progress=False)
+
+
+@needs_espeak
+def test_corpus_refuses_counts_that_move_utterances_between_lists(corpus, tmp_path):
+    root = tmp_path / "copy"
+    shutil.copytree(corpus[0], root)
+    before = sorted(os.listdir(root / "wavs"))
+    lists = [(root / name).read_bytes() for name in ("filelist_train.txt", "filelist_val.txt")]
+    # split_indices(8) puts 00006 (training of 6) into validation and 00004 (validation of 6) into training
+    with pytest.raises(ValueError, match=r"would move 2 utterance\(s\) .* \(first wavs/00006.wav\)"):
+        build_corpus(root, CorpusSettings(n_sentences=8, seed=5, val_fraction=0.2, teacher=ESPEAK,
+                                          short_phrases=False), progress=False)
+    assert sorted(os.listdir(root / "wavs")) == before  # refused before synthesizing
+    assert [(root / name).read_bytes() for name in ("filelist_train.txt", "filelist_val.txt")] == lists
 
 
 @needs_espeak

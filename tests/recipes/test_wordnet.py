@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 
+from recipes.builtin_voice import corpus as corpus_module
 from recipes.builtin_voice.corpus import CorpusSettings, build_corpus, main, wav_name
 from recipes.builtin_voice.heldout import HELDOUT_SENTENCES
 from recipes.builtin_voice.wordnet import (DATA_FILES, WORDNET_DIR, WordNetNotFoundError, as_sentence,
@@ -119,6 +120,33 @@ def test_corpus_appends_wordnet_sentences_and_grows_by_them(tmp_path, wordnet_di
         build_corpus(root, CorpusSettings(**base, wordnet_sentences=8), progress=False, wordnet_dir=wordnet_dir)
     with pytest.raises(ValueError, match="keep --n-sentences 4"):  # the WordNet WAVs would be renamed
         build_corpus(root, CorpusSettings(**dict(base, n_sentences=6)), progress=False)
+
+
+@needs_espeak
+def test_corpus_grows_by_whole_blocks_of_wordnet_sentences(tmp_path, wordnet_dir, monkeypatch):
+    monkeypatch.setattr(corpus_module, "SPLIT_BLOCK", 4)
+    base = dict(n_sentences=2, seed=5, val_fraction=0.25, teacher="espeak-ng:en-us", short_phrases=False)
+
+    def build(root, count):
+        return build_corpus(root, CorpusSettings(**base, wordnet_sentences=count), workers=2, progress=False,
+                            wordnet_dir=wordnet_dir)
+
+    def lists(root):
+        return [set(map(tuple, read_rows(root / name))) for name in ("filelist_train.txt", "filelist_val.txt")]
+
+    root, partial = tmp_path / "c", tmp_path / "partial"
+    build(root, 8)
+    shutil.copytree(root, partial)
+    train, val = lists(root)
+    manifest = build(root, 16)  # from two whole blocks: every row stays where it was
+    grown_train, grown_val = lists(root)
+    assert train < grown_train and val < grown_val
+    assert (manifest["n_train"], manifest["n_val"]) == (13, 5)  # 1 + 1 per block of 4
+
+    build(partial, 10)  # a third block begun with 2 sentences, one of them for validation
+    with pytest.raises(ValueError, match="would move 1 utterance.*multiple of 4"):  # its draw over 4 differs
+        build(partial, 12)
+    assert len(list((partial / "wavs").iterdir())) == 12
 
 
 def test_corpus_cli_reports_a_missing_database(tmp_path):
