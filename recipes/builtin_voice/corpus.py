@@ -286,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "ones (needs pip install wordfreq)")
     parser.add_argument("--wordnet-sentences", type=int, default=defaults.wordnet_sentences, metavar="N",
                         help="append N natural sentences, WordNet's usage examples (needs apt-get install -y "
-                             "wordnet-base); default 0")
+                             f"wordnet-base); an existing corpus grows from a multiple of {SPLIT_BLOCK}; default 0")
     parser.add_argument("--wordnet-dir", default=str(WORDNET_DIR),
                         help="WordNet 3.0's data files (default: %(default)s, where wordnet-base puts them)")
     parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction)
