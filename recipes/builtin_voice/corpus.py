@@ -51,7 +51,7 @@ import soundfile
 from tqdm import tqdm
 
 from text.cleaners import english_cleaners
-from recipes.builtin_voice.files import atomic_write_text, write_filelist
+from recipes.builtin_voice.files import atomic_write_text, filelist_paths, write_filelist
 from recipes.builtin_voice.sentences import (GENERATOR_VERSION, SHORT_PHRASES, VOCABULARIES, check_vocabulary,
                                              generate_sentences, vocabulary_version, vocabulary_words)
 from recipes.builtin_voice.teacher import DEFAULT_TEACHER, TMP_SUFFIX, Teacher, get_teacher, is_complete_wav
@@ -137,18 +137,12 @@ def split_blocks(n_items: int, val_fraction: float, seed: int,
     return train, val
 
 
-def _read_names(path: Path) -> List[str]:
-    if not path.exists():
-        return []
-    return [line.split("|", 1)[0] for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
 def _check_split_kept(out_dir: Path, train: Sequence[int], val: Sequence[int]) -> None:
     """Refuse new filelists that would move a listed utterance between training and validation."""
     new_val = {wav_name(i) for i in val}
     new_train = {wav_name(i) for i in train}
-    moved = ([name for name in _read_names(out_dir / TRAIN_FILELIST) if name in new_val]
-             + [name for name in _read_names(out_dir / VAL_FILELIST) if name in new_train])
+    moved = ([name for name in filelist_paths(out_dir / TRAIN_FILELIST) if name in new_val]
+             + [name for name in filelist_paths(out_dir / VAL_FILELIST) if name in new_train])
     if moved:
         raise ValueError(f"{out_dir}: these counts would move {len(moved)} utterance(s) between the training and "
                          f"validation lists (first {moved[0]}), so a model trained on the old lists would be "

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Tuple
+from typing import Iterable, List, Tuple
 
 from audio.atomic import PathLike, atomic_write_text
 
-__all__ = ["atomic_write_text", "write_filelist"]
+__all__ = ["atomic_write_text", "filelist_paths", "write_filelist"]
 
 
 def write_filelist(path: PathLike, rows: Iterable[Tuple[str, str]]) -> Path:
@@ -23,3 +23,11 @@ def write_filelist(path: PathLike, rows: Iterable[Tuple[str, str]]) -> Path:
                 raise ValueError(f"filelist field {field!r} contains '|' or a line break; remove it")
         lines.append(f"{wav}|{text}\n")
     return atomic_write_text(path, "".join(lines))
+
+
+def filelist_paths(path: PathLike) -> List[str]:
+    """The path field of every line of a filelist :func:`write_filelist` wrote; none when it does not exist."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    return [line.split("|", 1)[0] for line in path.read_text(encoding="utf-8").splitlines() if line]
