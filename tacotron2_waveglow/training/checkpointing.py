@@ -106,7 +106,7 @@ def resolve_resume(resume: Optional[str], output_dir: Union[str, os.PathLike]) -
     candidates = sorted((p for p in folder.glob(CHECKPOINT_GLOB) if p.is_file()),
                         key=lambda p: (p.stat().st_mtime_ns, p.name == LATEST_NAME), reverse=True)
     if not candidates:
-        logger.info("--resume auto: no checkpoint in %s, starting from scratch", folder)
+        logger.info("--resume auto: no checkpoint in %s, starting a new run at iteration 0", folder)
         return None
     damaged = []
     for path in candidates:
