@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     if args.threads is not None:
+        if args.threads < 1:
+            print(f"error: --threads must be at least 1, got {args.threads}", file=sys.stderr)
+            return 2
         torch.set_num_threads(args.threads)
     for name in ("checkpoint", "filelist"):
         if not Path(getattr(args, name)).is_file():

@@ -85,6 +85,12 @@ def test_command_prints_the_loss_or_one_error_line(corpus, capsys):
     assert main(["--checkpoint", str(folder / "missing.pt"), "--filelist", str(folder / "list.txt")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "missing.pt is not a file" in err
+    assert main(["--checkpoint", str(checkpoint), "--filelist", str(folder / "list.txt"), "--threads", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--threads must be at least 1" in err
+    assert main(["--checkpoint", str(checkpoint), "--filelist", str(folder / "list.txt"), "-d", str(folder),
+                 "-bs", "0"]) == 1
+    assert "batch_size must be at least 1" in capsys.readouterr().err
     (folder / "wrong.txt").write_text("2.pt|text\n")
     torch.save(torch.zeros(3, 5), folder / "2.pt")
     assert main(["--checkpoint", str(checkpoint), "--filelist", str(folder / "wrong.txt"), "-d", str(folder)]) == 1
